@@ -1,0 +1,9 @@
+//! Member Center domain core: pure rules shared by the server (for the truth) and the
+//! browser app (for previews). No I/O, no clock, no randomness: callers pass time and
+//! random bytes in, so every rule here is deterministic and property-testable.
+
+pub mod card_code;
+pub mod dto;
+pub mod money;
+pub mod phone;
+pub mod tiers;

@@ -1,0 +1,1 @@
+//! Member Center web app (placeholder until the app lands).
