@@ -228,6 +228,7 @@ pub fn member_no_checksum_ok(member_no: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use proptest::prelude::*;
 

@@ -218,10 +218,19 @@ pub mod codes {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     pub const REQUEST_IN_PROGRESS: &str = "request_in_progress";
     pub const INTERNAL: &str = "internal";
+    /// A purchase named coupons before coupons exist (later issue).
+    pub const COUPONS_UNAVAILABLE: &str = "coupons_unavailable";
+    /// The staff account is not attached to a store, so it cannot record purchases.
+    pub const STORE_REQUIRED: &str = "store_required";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The server gave up on the request (overloaded or a slow dependency).
+    pub const TIMEOUT: &str = "timeout";
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

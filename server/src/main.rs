@@ -1,1 +1,185 @@
-fn main() {}
+//! `member-server`: serve (default) or administer.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use member_server::{db, Config};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "member-server",
+    version,
+    about = "Member Center server (会员中心)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Seed demo data and route the dev SMS outbox.
+    #[arg(long)]
+    dev: bool,
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// `sqlite://file.db` (created if missing) or `postgres://...`.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://member-center.db"
+    )]
+    database_url: String,
+    /// The built web app.
+    #[arg(long, env = "STATIC_DIR", default_value = "dist")]
+    static_dir: PathBuf,
+    /// Where the generated MEMBER_SECRET is kept when the variable is not set.
+    #[arg(long, env = "DATA_DIR", default_value = ".")]
+    data_dir: PathBuf,
+    /// OTP sends allowed per client address per hour.
+    #[arg(long, env = "OTP_SENDS_PER_IP_HOUR", default_value_t = member_server::db::otp::PER_IP_PER_HOUR)]
+    otp_sends_per_ip_hour: i64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Staff account administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Creates an admin account (or resets its password). The password comes from
+    /// ADMIN_PASSWORD or the first line of standard input, never from the command line.
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None => serve(cli).await,
+            Some(Command::Admin {
+                command: AdminCommand::Create { username },
+            }) => create_admin(&cli.database_url, &username).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(cli: Cli) -> Result<(), String> {
+    let config = Config {
+        database_url: cli.database_url,
+        bind: cli.bind,
+        static_dir: cli.static_dir,
+        dev: cli.dev,
+        member_secret: std::env::var("MEMBER_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        data_dir: cli.data_dir,
+        clock_offset_secs: 0,
+        otp_sends_per_ip_hour: cli.otp_sends_per_ip_hour,
+    };
+    let server = member_server::start(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("member center listening on http://{}", server.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn create_admin(database_url: &str, username: &str) -> Result<(), String> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 64 {
+        return Err("username must be 1–64 characters".into());
+    }
+    let password = match std::env::var("ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut input = String::new();
+            std::io::stdin()
+                .take(1024)
+                .read_to_string(&mut input)
+                .map_err(|e| format!("reading the password from stdin: {e}"))?;
+            input.lines().next().unwrap_or_default().to_string()
+        }
+    };
+    if password.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".into());
+    }
+    let db = db::Db::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    db::seed::default_tiers_if_empty(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().timestamp();
+    let created = db::staff::upsert_admin(&db, username, &password, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.close().await;
+    println!(
+        "{} admin account {username}",
+        if created { "created" } else { "updated" }
+    );
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Idempotency keys: claimed inside the transaction that does the work, so the key and
+//! the effect commit (or vanish) together. A concurrent duplicate waits on the unique
+//! index and then sees the finished row. `purchases` marks the row done.
+
+use super::{DbError, Tx};
+
+pub enum Claim {
+    /// First use of the key: do the work, then `complete`.
+    New(i64),
+    /// The key was used before with the same request: answer what was answered then.
+    Replay { status: u16, body: String },
+}
+
+pub async fn claim(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+) -> Result<Claim, DbError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at) \
+         VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (scope, idem_key) DO NOTHING RETURNING id",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(request_hash)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = id {
+        return Ok(Claim::New(id));
+    }
+    let (hash, status, response_status, body): (String, String, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT request_hash, status, response_status, response_body FROM idempotency_keys \
+             WHERE scope = $1 AND idem_key = $2",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+    if !crate::crypto::eq_ct(&hash, request_hash) {
+        return Err(DbError::IdempotencyReused);
+    }
+    match (status.as_str(), response_status, body) {
+        ("done", Some(code), Some(body)) => Ok(Claim::Replay {
+            status: u16::try_from(code).map_err(|_| DbError::Corrupt("stored status"))?,
+            body,
+        }),
+        _ => Err(DbError::RequestInProgress),
+    }
+}

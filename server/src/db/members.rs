@@ -1,0 +1,188 @@
+//! Members: sign-in/sign-up and what the member and the cashier read.
+
+use member_core::card_code::member_no_from_random;
+use sqlx::AnyConnection;
+
+use super::sessions::{self, Kind};
+use super::{otp, Db, DbError};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: i64,
+    pub member_no: String,
+    pub phone: String,
+    pub name: String,
+    pub tier_code: String,
+    pub points: i64,
+    pub growth: i64,
+    pub card_key: Vec<u8>,
+    pub last_code_step: Option<i64>,
+    pub marketing_consent: i64,
+}
+
+const COLUMNS: &str = "id, member_no, phone, name, tier_code, points, growth, card_key, \
+                       last_code_step, marketing_consent";
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<MemberRow>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM members WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?,
+    )
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScannedRow {
+    #[sqlx(flatten)]
+    pub member: MemberRow,
+    pub tier_name: String,
+}
+
+/// The member behind a scanned code, with their tier's name (one query: this is the
+/// checkout's hot path).
+pub async fn scanned(db: &Db, member_no: &str) -> Result<Option<ScannedRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.member_no, m.phone, m.name, m.tier_code, m.points, m.growth, m.card_key, \
+                m.last_code_step, m.marketing_consent, t.name AS tier_name \
+         FROM members m JOIN tiers t ON t.code = m.tier_code WHERE m.member_no = $1",
+    )
+    .bind(member_no)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
+async fn by_phone_in(conn: &mut AnyConnection, phone: &str) -> Result<Option<MemberRow>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM members WHERE phone = $1"))
+            .bind(phone)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub struct SignIn<'a> {
+    pub phone: &'a str,
+    pub code_hmac: &'a str,
+    /// Already trimmed and length-checked; required only for a new member.
+    pub name: Option<&'a str>,
+    pub marketing_consent: bool,
+    pub session_hmac: &'a str,
+    pub session_expires_at: i64,
+    pub now: i64,
+}
+
+pub struct SignedIn {
+    pub member_id: i64,
+    pub new_member: bool,
+}
+
+/// Verifies the OTP and signs the phone in, creating the member (lowest tier, fresh card
+/// key, random member number) on first sign-in. All or nothing, in one transaction.
+pub async fn sign_in(db: &Db, s: SignIn<'_>) -> Result<SignedIn, DbError> {
+    let tx = db.begin_write().await?;
+    let (mut tx, code_id) = otp::check(tx, s.phone, s.code_hmac, s.now).await?;
+    let existing = by_phone_in(&mut tx, s.phone).await?;
+    if existing.is_none() && s.name.is_none() {
+        // Keep the spent try but not the code: the person can resend with a name.
+        tx.commit().await?;
+        return Err(DbError::NameRequired);
+    }
+    otp::consume(&mut tx, code_id).await?;
+    let signed_in = match (existing, s.name) {
+        (Some(member), _) => {
+            if s.marketing_consent && member.marketing_consent == 0 {
+                sqlx::query(
+                    "UPDATE members SET marketing_consent = 1, marketing_consent_at = $1 WHERE id = $2",
+                )
+                .bind(s.now)
+                .bind(member.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            SignedIn {
+                member_id: member.id,
+                new_member: false,
+            }
+        }
+        (None, Some(name)) => SignedIn {
+            member_id: create(&mut tx, &s, name).await?,
+            new_member: true,
+        },
+        (None, None) => return Err(DbError::NameRequired),
+    };
+    sessions::create(
+        &mut tx,
+        s.session_hmac,
+        Kind::Member,
+        signed_in.member_id,
+        s.session_expires_at,
+        s.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
+async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<i64, DbError> {
+    let tier: Option<String> =
+        sqlx::query_scalar("SELECT code FROM tiers ORDER BY growth_threshold LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let tier = tier.ok_or(DbError::NoTiers)?;
+    let key = crate::crypto::card_key();
+    // Member numbers are random (not guessable from sign-up order); a collision just
+    // draws again.
+    for _ in 0..8 {
+        let member_no = member_no_from_random(crate::crypto::random_u64());
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO members (member_no, phone, name, tier_code, card_key, \
+                                  privacy_consent_at, marketing_consent, marketing_consent_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) \
+             ON CONFLICT (member_no) DO NOTHING RETURNING id",
+        )
+        .bind(&member_no)
+        .bind(s.phone)
+        .bind(name)
+        .bind(&tier)
+        .bind(key.as_bytes().to_vec())
+        .bind(s.now)
+        .bind(i64::from(s.marketing_consent))
+        .bind(s.marketing_consent.then_some(s.now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+    Err(DbError::Corrupt("could not draw a free member number"))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub points: i64,
+    pub reason: String,
+    pub created_at: i64,
+    pub store_name: Option<String>,
+}
+
+/// Newest first; `before` is the id of the last row of the previous page.
+pub async fn ledger_page(
+    db: &Db,
+    member_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LedgerRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, l.kind, l.points, l.reason, l.created_at, s.name AS store_name \
+         FROM points_ledger l LEFT JOIN stores s ON s.id = l.store_id \
+         WHERE l.member_id = $1 AND l.id < $2 ORDER BY l.id DESC LIMIT $3",
+    )
+    .bind(member_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?)
+}

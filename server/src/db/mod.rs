@@ -1,0 +1,198 @@
+//! The only module that knows SQL. One portable SQL text per query through sqlx's Any
+//! driver (`$n` placeholders work on SQLite and Postgres); migrations per backend.
+//!
+//! SQLite: one writer connection (plus `BEGIN IMMEDIATE`) so write transactions never
+//! race or deadlock on lock upgrades, and a small reader pool beside it (WAL).
+//! Postgres: one pool; correctness comes from conditional updates, upserts and unique
+//! constraints, so several server instances can share one database.
+
+pub mod audit;
+pub mod batch;
+pub mod cleanup;
+pub mod idempotency;
+pub mod limits;
+pub mod members;
+pub mod otp;
+pub mod outbox;
+pub mod purchases;
+pub mod seed;
+pub mod sessions;
+pub mod staff;
+pub mod tiers;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use member_core::card_code::CardCodeError;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Failures and business refusals of the storage layer; the HTTP layer maps each to a
+/// status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error("unsupported database url (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(&'static str),
+    #[error("password hashing failed")]
+    Hash,
+    #[error("card code refused: {0:?}")]
+    CardCode(CardCodeError),
+    #[error("order reference already recorded for this store")]
+    DuplicateOrder,
+    #[error("idempotency key reused with a different request")]
+    IdempotencyReused,
+    #[error("a request with this idempotency key is still running")]
+    RequestInProgress,
+    #[error("no valid code for this phone")]
+    OtpExpired,
+    #[error("too many wrong codes")]
+    OtpLocked,
+    #[error("wrong code")]
+    OtpWrong,
+    #[error("new members need a name")]
+    NameRequired,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("no tiers configured")]
+    NoTiers,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        match backend {
+            Backend::Sqlite => Self::connect_sqlite(url, options).await,
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(8))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                })
+            }
+        }
+    }
+
+    async fn connect_sqlite(url: &str, options: AnyConnectOptions) -> Result<Self, DbError> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !memory {
+            // The file is created (if missing) and switched to WAL once, natively; WAL
+            // is persistent, so the Any pools below inherit it.
+            let conn = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .connect()
+                .await?;
+            conn.close().await?;
+        }
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(if memory { 1 } else { 0 })
+                .acquire_timeout(Duration::from_secs(8))
+                .idle_timeout(if memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(3600))
+                })
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+        };
+        let write = pool(1).connect_with(options.clone()).await?;
+        // An in-memory database exists once per connection: share the single one.
+        let read = if memory {
+            write.clone()
+        } else {
+            pool(4).connect_with(options).await?
+        };
+        Ok(Self {
+            read,
+            write,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For queries that only read.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await,
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.write)
+                    .await
+            }
+        }
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front, so two
+    /// read-then-write transactions can never deadlock on upgrading their locks.
+    pub async fn begin_write(&self) -> Result<Tx, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

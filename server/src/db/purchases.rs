@@ -1,0 +1,190 @@
+//! Recording a purchase: spend the card code, credit points and growth, upgrade the tier,
+//! append the ledger and the audit log, all in one transaction with the idempotency key.
+
+use member_core::card_code::{verify_totp, CardCodeError, CardKey};
+use member_core::dto::{PurchaseResult, TierRef};
+use member_core::money::Cents;
+use member_core::tiers::apply_purchase;
+
+use super::batch::{self, Arg, Stmt};
+use super::idempotency::{self, Claim};
+use super::{audit, tiers, Backend, Db, DbError};
+
+pub struct NewPurchase<'a> {
+    pub staff_id: i64,
+    pub staff_username: &'a str,
+    pub store_id: i64,
+    pub member_no: &'a str,
+    pub totp: u32,
+    pub amount: Cents,
+    pub order_ref: &'a str,
+    pub idempotency_scope: &'a str,
+    pub idempotency_key: &'a str,
+    pub request_hash: &'a str,
+    pub now: i64,
+}
+
+pub enum Recorded {
+    Fresh(PurchaseResult),
+    Replayed { status: u16, body: String },
+}
+
+#[derive(sqlx::FromRow)]
+struct Card {
+    id: i64,
+    card_key: Vec<u8>,
+    last_code_step: Option<i64>,
+    tier_code: String,
+    growth: i64,
+    points: i64,
+}
+
+/// The member row, locked for the rest of the transaction: SQLite's write transaction
+/// (BEGIN IMMEDIATE) already excludes other writers; Postgres needs the row lock, and
+/// after waiting for it reads the latest committed row.
+const SELECT_CARD_SQLITE: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points \
+                                  FROM members WHERE member_no = $1";
+const SELECT_CARD_PG: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points \
+                              FROM members WHERE member_no = $1 FOR UPDATE";
+
+const INSERT_PURCHASE: &str =
+    "INSERT INTO purchases (member_id, store_id, staff_id, order_ref, amount_cents, \
+                            points_earned, growth_earned, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_LEDGER: &str =
+    "INSERT INTO points_ledger (member_id, kind, points, reason, source_ref, \
+                                                        actor, store_id, created_at) \
+                             VALUES ($1, 'earn', $2, $3, $4, $5, $6, $7)";
+/// Balances move by increments (never written from a value computed in Rust), and the
+/// step condition makes the code single-use even if the lock above were missing.
+const UPDATE_MEMBER: &str = "UPDATE members SET points = points + $1, growth = growth + $2, \
+                             tier_code = $3, last_code_step = $4 \
+                             WHERE id = $5 AND (last_code_step IS NULL OR last_code_step < $4)";
+const COMPLETE_KEY: &str = "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
+                            response_body = $2 WHERE id = $3";
+
+pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
+    let mut tx = db.begin_write().await?;
+    let claim_id = match idempotency::claim(
+        &mut tx,
+        p.idempotency_scope,
+        p.idempotency_key,
+        p.request_hash,
+        p.now,
+    )
+    .await?
+    {
+        Claim::Replay { status, body } => return Ok(Recorded::Replayed { status, body }),
+        Claim::New(id) => id,
+    };
+
+    let select = match db.backend() {
+        Backend::Sqlite => SELECT_CARD_SQLITE,
+        Backend::Postgres => SELECT_CARD_PG,
+    };
+    let card: Option<Card> = sqlx::query_as(select)
+        .bind(p.member_no)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let card = card.ok_or(DbError::CardCode(CardCodeError::Invalid))?;
+    let key = CardKey::from_slice(&card.card_key).ok_or(DbError::Corrupt("card key length"))?;
+    let step = verify_totp(&key, p.totp, p.now, card.last_code_step).map_err(DbError::CardCode)?;
+
+    let program = tiers::all_in(&mut tx).await?;
+    if program.is_empty() {
+        return Err(DbError::NoTiers);
+    }
+    let outcome = apply_purchase(&program, &card.tier_code, card.growth, p.amount);
+    let tier_name = program
+        .iter()
+        .find(|t| t.code == outcome.tier_code)
+        .map_or_else(|| outcome.tier_code.clone(), |t| t.name.clone());
+    let result = PurchaseResult {
+        member_no: p.member_no.to_string(),
+        points_earned: outcome.points_earned,
+        growth_earned: outcome.growth_earned,
+        points: card.points + outcome.points_earned,
+        growth: outcome.growth_after,
+        tier: TierRef {
+            code: outcome.tier_code.clone(),
+            name: tier_name,
+        },
+        upgraded: outcome.upgraded,
+        discount_cents: 0,
+    };
+    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
+    let actor = format!("staff:{}", p.staff_username);
+    let stmts = vec![
+        Stmt {
+            sql: INSERT_PURCHASE,
+            args: vec![
+                Arg::Int(card.id),
+                Arg::Int(p.store_id),
+                Arg::Int(p.staff_id),
+                Arg::Text(p.order_ref.to_string()),
+                Arg::Int(p.amount.get()),
+                Arg::Int(outcome.points_earned),
+                Arg::Int(outcome.growth_earned),
+                Arg::Int(p.now),
+            ],
+        },
+        Stmt {
+            sql: INSERT_LEDGER,
+            args: vec![
+                Arg::Int(card.id),
+                Arg::Int(outcome.points_earned),
+                Arg::Text(format!("消费 {}", p.amount.to_yuan_string())),
+                Arg::Text(p.order_ref.to_string()),
+                Arg::Text(actor.clone()),
+                Arg::Int(p.store_id),
+                Arg::Int(p.now),
+            ],
+        },
+        Stmt {
+            sql: UPDATE_MEMBER,
+            args: vec![
+                Arg::Int(outcome.points_earned),
+                Arg::Int(outcome.growth_earned),
+                Arg::Text(outcome.tier_code.clone()),
+                Arg::Int(step),
+                Arg::Int(card.id),
+            ],
+        },
+        Stmt {
+            sql: COMPLETE_KEY,
+            args: vec![Arg::Int(200), Arg::Text(body), Arg::Int(claim_id)],
+        },
+        Stmt {
+            sql: audit::INSERT,
+            args: vec![
+                Arg::Text(actor),
+                Arg::Text("purchase.record".into()),
+                Arg::Text(format!("member:{}", p.member_no)),
+                Arg::Text(format!(
+                    "order_ref={} amount_cents={} points={} growth={} tier={}",
+                    p.order_ref,
+                    p.amount.get(),
+                    outcome.points_earned,
+                    outcome.growth_earned,
+                    outcome.tier_code
+                )),
+                Arg::Int(p.now),
+            ],
+        },
+    ];
+    let expected = stmts.len() as u64;
+    let changed = batch::execute(&mut tx, db.backend(), stmts)
+        .await
+        .map_err(|e| match e {
+            DbError::Sqlx(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                DbError::DuplicateOrder
+            }
+            other => other,
+        })?;
+    // One row per statement; fewer means the member update found the step spent.
+    if changed.iter().sum::<u64>() != expected {
+        return Err(DbError::CardCode(CardCodeError::Replayed));
+    }
+    tx.commit().await?;
+    Ok(Recorded::Fresh(result))
+}

@@ -1,0 +1,157 @@
+//! Member sign-in by SMS code.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use member_core::dto::{codes, ErrorBody, MeView, OtpRequest, OtpSent, VerifyOtpRequest};
+use member_core::phone::Phone;
+
+use super::error::{name_required, ApiError, ApiResult};
+use super::extract::{
+    clear_cookie, cookie, session_mac, set_cookie, ClientIp, Json, MEMBER_COOKIE,
+    MEMBER_SESSION_SECS,
+};
+use super::views::me_view;
+use crate::db::{self, members, otp, sessions};
+use crate::state::AppState;
+
+const OTP_MAC: &str = "otp";
+const NAME_MAX_CHARS: usize = 40;
+
+fn parse_phone(input: &str) -> ApiResult<Phone> {
+    Phone::parse(input).map_err(|_| {
+        ApiError::BadRequest(
+            codes::INVALID_PHONE,
+            "请输入有效的中国大陆手机号 / Enter a valid mainland China mobile number".into(),
+        )
+    })
+}
+
+fn otp_mac(state: &AppState, phone: &Phone, code: &str) -> String {
+    state
+        .secret
+        .mac_hex(OTP_MAC, &format!("{}:{code}", phone.as_e164()))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/otp", tag = "auth",
+    request_body = OtpRequest,
+    responses(
+        (status = 202, description = "Code sent (in dev: to the outbox)", body = OtpSent),
+        (status = 400, description = "invalid_phone / invalid_input", body = ErrorBody),
+        (status = 429, description = "rate_limited (Retry-After header)", body = ErrorBody),
+    ))]
+pub async fn send_otp(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<OtpRequest>,
+) -> ApiResult<(StatusCode, Json<OtpSent>)> {
+    let phone = parse_phone(&req.phone)?;
+    let code = crate::crypto::otp_code();
+    let text = format!(
+        "【会员中心】验证码 {code}，{} 分钟内有效，请勿告诉他人。",
+        otp::TTL_SECS / 60
+    );
+    db::otp::send(
+        &state.db,
+        otp::Send {
+            phone: phone.as_e164(),
+            ip: &ip,
+            code: &code,
+            code_hmac: &otp_mac(&state, &phone, &code),
+            text: &text,
+            now: state.clock.now(),
+            per_ip_per_hour: state.otp_sends_per_ip_hour,
+        },
+    )
+    .await?;
+    if state.dev {
+        // Dev only: the code in the log is how a developer signs in without SMS.
+        tracing::info!(phone = %phone.masked(), %code, "dev OTP queued in the outbox");
+    } else {
+        tracing::info!(phone = %phone.masked(), "OTP queued; no SMS gateway is configured");
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(OtpSent {
+            resend_after_secs: otp::RESEND_SECS,
+            expires_in_secs: otp::TTL_SECS,
+        }),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth",
+    request_body = VerifyOtpRequest,
+    responses(
+        (status = 200, description = "Signed in; sets the mc_member cookie", body = MeView),
+        (status = 400, description = "invalid_phone / invalid_code / consent_required / name_required", body = ErrorBody),
+        (status = 410, description = "otp_expired / otp_locked", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Json(req): Json<VerifyOtpRequest>,
+) -> ApiResult<Response> {
+    let phone = parse_phone(&req.phone)?;
+    let code = req.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::BadRequest(
+            codes::INVALID_CODE,
+            "验证码为 6 位数字 / The code has 6 digits".into(),
+        ));
+    }
+    if !req.privacy_consent {
+        return Err(ApiError::BadRequest(
+            codes::CONSENT_REQUIRED,
+            "请先阅读并同意隐私政策 / Please accept the privacy policy".into(),
+        ));
+    }
+    let name = req.name.as_deref().map(str::trim).filter(|n| {
+        !n.is_empty() && n.chars().count() <= NAME_MAX_CHARS && !n.chars().any(char::is_control)
+    });
+    let now = state.clock.now();
+    let token = crate::crypto::session_token();
+    let signed_in = members::sign_in(
+        &state.db,
+        members::SignIn {
+            phone: phone.as_e164(),
+            code_hmac: &otp_mac(&state, &phone, code),
+            name,
+            marketing_consent: req.marketing_consent,
+            session_hmac: &session_mac(&state, &token),
+            session_expires_at: now + MEMBER_SESSION_SECS,
+            now,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        db::DbError::NameRequired => name_required(),
+        other => other.into(),
+    })?;
+    let member = members::by_id(&state.db, signed_in.member_id)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    let tiers = db::tiers::all(&state.db).await?;
+    let view = me_view(&member, &tiers, signed_in.new_member);
+    let mut response = Json(view).into_response();
+    if let Some(v) = set_cookie(MEMBER_COOKIE, &token, MEMBER_SESSION_SECS) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out; clears the mc_member cookie")))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = cookie(&headers, MEMBER_COOKIE) {
+        sessions::delete(
+            &state.db,
+            &session_mac(&state, token),
+            sessions::Kind::Member,
+        )
+        .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = clear_cookie(MEMBER_COOKIE) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}

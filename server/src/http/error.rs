@@ -1,0 +1,208 @@
+//! One error type for every handler: status + `{"error":{"code","message"}}`.
+//! Messages are zh-CN first, then English; clients branch on `code`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use member_core::card_code::CardCodeError;
+use member_core::dto::{codes, ErrorBody};
+
+use crate::db::DbError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with a specific code.
+    BadRequest(&'static str, String),
+    Unauthenticated,
+    BadCredentials,
+    /// 403 with a specific code.
+    Forbidden(&'static str, String),
+    NotFound,
+    MethodNotAllowed,
+    /// 409 with a specific code.
+    Conflict(&'static str, String),
+    /// 410 with a specific code.
+    Gone(&'static str, String),
+    PayloadTooLarge,
+    /// 422 with a specific code.
+    Unprocessable(&'static str, String),
+    RateLimited {
+        retry_after_secs: i64,
+        message: String,
+    },
+    Timeout,
+    Internal,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::BadRequest(codes::INVALID_INPUT, message.into())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            Self::BadRequest(code, m) => (StatusCode::BAD_REQUEST, code, m.clone()),
+            Self::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHENTICATED,
+                "请先登录 / Please sign in".into(),
+            ),
+            Self::BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                codes::BAD_CREDENTIALS,
+                "用户名或密码错误 / Wrong username or password".into(),
+            ),
+            Self::Forbidden(code, m) => (StatusCode::FORBIDDEN, code, m.clone()),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                codes::NOT_FOUND,
+                "未找到 / Not found".into(),
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                codes::METHOD_NOT_ALLOWED,
+                "不支持的请求方法 / Method not allowed".into(),
+            ),
+            Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
+            Self::Gone(code, m) => (StatusCode::GONE, code, m.clone()),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::PAYLOAD_TOO_LARGE,
+                "请求体过大 / Request body too large".into(),
+            ),
+            Self::Unprocessable(code, m) => (StatusCode::UNPROCESSABLE_ENTITY, code, m.clone()),
+            Self::RateLimited { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                message.clone(),
+            ),
+            Self::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::TIMEOUT,
+                "服务器繁忙，请重试 / Server busy, please retry".into(),
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::INTERNAL,
+                "服务器内部错误 / Internal error".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        let mut response = (status, axum::Json(ErrorBody::new(code, message))).into_response();
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// Human wait time for rate-limit messages.
+pub fn wait_text(secs: i64) -> String {
+    if secs < 120 {
+        format!("请 {secs} 秒后重试 / Retry in {secs} s")
+    } else if secs < 7200 {
+        let m = (secs + 59) / 60;
+        format!("请 {m} 分钟后重试 / Retry in {m} min")
+    } else {
+        let h = (secs + 3599) / 3600;
+        format!("请 {h} 小时后重试 / Retry in {h} h")
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::CardCode(c) => card_code(c),
+            DbError::DuplicateOrder => Self::Conflict(
+                codes::DUPLICATE_ORDER,
+                "该门店已记录过这个订单号 / Order reference already recorded".into(),
+            ),
+            DbError::IdempotencyReused => Self::Unprocessable(
+                codes::IDEMPOTENCY_KEY_REUSED,
+                "Idempotency-Key 已用于另一个请求 / Idempotency-Key used for a different request"
+                    .into(),
+            ),
+            DbError::RequestInProgress => Self::Conflict(
+                codes::REQUEST_IN_PROGRESS,
+                "相同请求正在处理 / The same request is still running".into(),
+            ),
+            DbError::OtpExpired => Self::Gone(
+                codes::OTP_EXPIRED,
+                "验证码已过期，请重新获取 / Code expired, request a new one".into(),
+            ),
+            DbError::OtpLocked => Self::Gone(
+                codes::OTP_LOCKED,
+                "错误次数过多，请重新获取验证码 / Too many wrong tries, request a new code".into(),
+            ),
+            DbError::OtpWrong => {
+                Self::BadRequest(codes::INVALID_CODE, "验证码错误 / Wrong code".into())
+            }
+            DbError::NameRequired => name_required(),
+            DbError::RateLimited { retry_after_secs } => Self::RateLimited {
+                retry_after_secs,
+                message: format!("请求过于频繁，{}", wait_text(retry_after_secs)),
+            },
+            DbError::Sqlx(sqlx::Error::PoolTimedOut) => Self::Timeout,
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                Self::Internal
+            }
+        }
+    }
+}
+
+pub fn name_required() -> ApiError {
+    ApiError::BadRequest(
+        codes::NAME_REQUIRED,
+        "新会员请填写姓名（1–40 个字）/ New members need a name (1–40 characters)".into(),
+    )
+}
+
+pub fn card_code(e: CardCodeError) -> ApiError {
+    match e {
+        CardCodeError::Malformed => ApiError::BadRequest(
+            codes::CARD_CODE_MALFORMED,
+            "会员码应为 16 位数字 / A member code has 16 digits".into(),
+        ),
+        CardCodeError::Invalid => ApiError::Unprocessable(
+            codes::CARD_CODE_INVALID,
+            "会员码无效 / Invalid member code".into(),
+        ),
+        CardCodeError::Expired => ApiError::Gone(
+            codes::CARD_CODE_EXPIRED,
+            "会员码已过期，请刷新 / Member code expired, refresh it".into(),
+        ),
+        CardCodeError::Replayed => ApiError::Conflict(
+            codes::CARD_CODE_USED,
+            "会员码已使用，请刷新 / Member code already used, refresh it".into(),
+        ),
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::PayloadTooLarge;
+        }
+        let detail = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                "需要 Content-Type: application/json / Expected Content-Type: application/json"
+                    .to_string()
+            }
+            other => other.body_text(),
+        };
+        Self::invalid_input(detail)
+    }
+}

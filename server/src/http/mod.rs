@@ -1,0 +1,111 @@
+//! The router: API routes, the static app, and the middleware around both.
+
+pub mod admin;
+pub mod auth;
+pub mod dev;
+pub mod error;
+pub mod extract;
+pub mod me;
+pub mod openapi;
+pub mod ops;
+pub mod staff;
+pub mod static_files;
+pub mod views;
+
+use std::path::Path;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use self::error::ApiError;
+use crate::state::AppState;
+
+pub const BODY_LIMIT: usize = 64 * 1024;
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn router(state: AppState, static_dir: &Path) -> Router {
+    let mut routes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/v1/tiers", get(ops::tiers))
+        .route("/api/v1/auth/otp", post(auth::send_otp))
+        .route("/api/v1/auth/verify", post(auth::verify))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(me::me))
+        .route("/api/v1/me/card-key", get(me::card_key_view))
+        .route("/api/v1/me/card-code", get(me::card_code))
+        .route("/api/v1/me/points/history", get(me::points_history))
+        .route("/api/v1/staff/login", post(staff::staff_login))
+        .route("/api/v1/staff/logout", post(staff::staff_logout))
+        .route("/api/v1/staff/me", get(staff::staff_me))
+        .route("/api/v1/staff/verify", post(staff::verify))
+        .route("/api/v1/staff/purchases", post(staff::record_purchase))
+        .route("/api/v1/admin/login", post(admin::admin_login));
+    if state.dev {
+        routes = routes.route("/api/v1/dev/outbox", get(dev::outbox));
+    }
+    routes
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback_service(static_files::service(static_dir))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(timeout))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// A request that takes longer than this gets a JSON 503 and its work is dropped
+/// (an open transaction rolls back with it).
+async fn timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// Counts responses for /metrics and sets caching: API answers are never stored by
+/// caches (they carry personal data and card keys); static files per `static_files`.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let group = crate::metrics::group_of(&path);
+    let mut response = next.run(req).await;
+    state.metrics.count(group, response.status().as_u16());
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if path.starts_with("/api") || path == "/healthz" || path == "/metrics" {
+            HeaderValue::from_static("no-store")
+        } else {
+            static_files::cache_control(&path, &response)
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}

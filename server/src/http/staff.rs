@@ -1,0 +1,283 @@
+//! Staff: sign-in, card verification and purchases.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
+use member_core::dto::{
+    codes, ErrorBody, MemberSummary, PurchaseRequest, PurchaseResult, StaffLoginRequest,
+    StaffVerifyRequest, StaffView,
+};
+use member_core::money::{AmountError, Cents};
+use sha2::{Digest, Sha256};
+
+use super::error::{card_code, wait_text, ApiError, ApiResult};
+use super::extract::{
+    clear_cookie, cookie, session_mac, set_cookie, ClientIp, IdempotencyKey, Json, StaffSession,
+    STAFF_COOKIE, STAFF_SESSION_SECS,
+};
+use super::views::member_summary;
+use crate::db::limits::{self, Window};
+use crate::db::{members, purchases, sessions, staff};
+
+use crate::state::AppState;
+
+const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+const MAX_FAILURES_PER_IP: i64 = 50;
+const MAX_ORDER_REF_CHARS: usize = 64;
+
+/// Checks the password (with throttling) and opens a staff session. `admin_only` is the
+/// admin console's door: right password but wrong role is 403.
+pub(super) async fn login(
+    state: &AppState,
+    ip: &str,
+    req: &StaffLoginRequest,
+    admin_only: bool,
+) -> ApiResult<Response> {
+    let username = req.username.trim();
+    if username.is_empty()
+        || username.len() > 64
+        || req.password.is_empty()
+        || req.password.len() > 256
+    {
+        return Err(ApiError::invalid_input(
+            "请输入用户名和密码 / Enter username and password",
+        ));
+    }
+    let now = state.clock.now();
+    // Every check takes a unit of both budgets before the password is looked at, so
+    // parallel guesses get no more checks than sequential ones; a right password gives
+    // its units back, so only failures (and checks in flight) count.
+    let user_key = format!("login-user:{username}");
+    let ip_key = format!("login-ip:{ip}");
+    let by_user = Window {
+        secs: THROTTLE_WINDOW_SECS,
+        max: MAX_FAILURES_PER_ACCOUNT,
+    };
+    let by_ip = Window {
+        secs: THROTTLE_WINDOW_SECS,
+        max: MAX_FAILURES_PER_IP,
+    };
+    if let Err(retry_after_secs) =
+        limits::claim_all(&state.db, &[(&user_key, &by_user), (&ip_key, &by_ip)], now).await?
+    {
+        return Err(ApiError::RateLimited {
+            retry_after_secs,
+            message: format!("登录失败次数过多，{}", wait_text(retry_after_secs)),
+        });
+    }
+    let account = staff::find_for_login(&state.db, username).await?;
+    let hash = account.as_ref().map_or_else(
+        || crate::crypto::decoy_hash().to_string(),
+        |a| a.password_hash.clone(),
+    );
+    let password = req.password.clone();
+    let ok = tokio::task::spawn_blocking(move || crate::crypto::verify_password(&password, &hash))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let account = account.filter(|a| ok && a.active == 1);
+    let Some(account) = account else {
+        staff::record_failure(&state.db, username, ip, now).await?;
+        return Err(ApiError::BadCredentials);
+    };
+    limits::release(&state.db, &[&user_key, &ip_key]).await?;
+    if admin_only && account.role != "admin" {
+        return Err(ApiError::Forbidden(
+            codes::FORBIDDEN,
+            "需要管理员账号 / An admin account is required".into(),
+        ));
+    }
+    let token = crate::crypto::session_token();
+    staff::open_session(
+        &state.db,
+        staff::NewSession {
+            staff_id: account.id,
+            username,
+            ip,
+            session_hmac: &session_mac(state, &token),
+            expires_at: now + STAFF_SESSION_SECS,
+            now,
+        },
+    )
+    .await?;
+    let view = staff::by_id(&state.db, account.id)
+        .await?
+        .ok_or(ApiError::Internal)?
+        .view();
+    let mut response = Json(view).into_response();
+    if let Some(v) = set_cookie(STAFF_COOKIE, &token, STAFF_SESSION_SECS) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff",
+    request_body = StaffLoginRequest,
+    responses(
+        (status = 200, description = "Signed in; sets the mc_staff cookie", body = StaffView),
+        (status = 401, description = "bad_credentials", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    ))]
+pub async fn staff_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(req): Json<StaffLoginRequest>,
+) -> ApiResult<Response> {
+    login(&state, &ip, &req, false).await
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/logout", tag = "staff",
+    responses((status = 204, description = "Signed out; clears the mc_staff cookie")))]
+pub async fn staff_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(token) = cookie(&headers, STAFF_COOKIE) {
+        sessions::delete(
+            &state.db,
+            &session_mac(&state, token),
+            sessions::Kind::Staff,
+        )
+        .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = clear_cookie(STAFF_COOKIE) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff",
+    responses((status = 200, body = StaffView), (status = 401, body = ErrorBody)))]
+pub async fn staff_me(session: StaffSession) -> Json<StaffView> {
+    Json(session.staff.view())
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/verify", tag = "staff",
+    request_body = StaffVerifyRequest,
+    responses(
+        (status = 200, description = "Who the code belongs to; nothing is changed", body = MemberSummary),
+        (status = 400, description = "card_code_malformed", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "card_code_used", body = ErrorBody),
+        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 422, description = "card_code_invalid", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    _session: StaffSession,
+    Json(req): Json<StaffVerifyRequest>,
+) -> ApiResult<Json<MemberSummary>> {
+    let parsed = parse_code(&req.code).map_err(card_code)?;
+    // Unknown member and wrong TOTP answer alike, so member numbers cannot be probed.
+    let scanned = members::scanned(&state.db, &parsed.member_no)
+        .await?
+        .ok_or_else(|| card_code(CardCodeError::Invalid))?;
+    let member = &scanned.member;
+    let key = CardKey::from_slice(&member.card_key).ok_or(ApiError::Internal)?;
+    verify_totp(&key, parsed.totp, state.clock.now(), member.last_code_step).map_err(card_code)?;
+    Ok(Json(member_summary(member, &scanned.tier_name)))
+}
+
+fn request_hash(req: &PurchaseRequest) -> String {
+    let mut h = Sha256::new();
+    h.update(req.code.as_bytes());
+    h.update([0]);
+    h.update(req.amount_cents.to_be_bytes());
+    h.update(req.order_ref.as_bytes());
+    h.update([0]);
+    for id in req.coupon_ids.iter().flatten() {
+        h.update(id.to_be_bytes());
+    }
+    crate::crypto::hex(&h.finalize())
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/purchases", tag = "staff",
+    request_body = PurchaseRequest,
+    params(("Idempotency-Key" = String, Header, description = "1–100 visible ASCII characters; a retry with the same key and body gets the stored answer")),
+    responses(
+        (status = 200, description = "Recorded (or the stored answer of an earlier identical request)", body = PurchaseResult),
+        (status = 400, description = "invalid_amount / card_code_malformed / idempotency_key_required / invalid_input", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "store_required", body = ErrorBody),
+        (status = 409, description = "card_code_used / duplicate_order / request_in_progress", body = ErrorBody),
+        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 422, description = "card_code_invalid / idempotency_key_reused / coupons_unavailable", body = ErrorBody),
+    ))]
+pub async fn record_purchase(
+    State(state): State<AppState>,
+    session: StaffSession,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(req): Json<PurchaseRequest>,
+) -> ApiResult<Response> {
+    if req.coupon_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+        return Err(ApiError::Unprocessable(
+            codes::COUPONS_UNAVAILABLE,
+            "暂不支持优惠券 / Coupons are not available yet".into(),
+        ));
+    }
+    let amount = Cents::purchase(req.amount_cents).map_err(|e| {
+        ApiError::BadRequest(
+            codes::INVALID_AMOUNT,
+            match e {
+                AmountError::NotPositive => "金额必须大于 0 / Amount must be positive".into(),
+                AmountError::TooLarge => "金额过大 / Amount too large".into(),
+            },
+        )
+    })?;
+    let order_ref = req.order_ref.trim();
+    if order_ref.is_empty()
+        || order_ref.chars().count() > MAX_ORDER_REF_CHARS
+        || order_ref.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid_input(format!(
+            "订单号须为 1–{MAX_ORDER_REF_CHARS} 个字符 / order_ref must be 1–{MAX_ORDER_REF_CHARS} characters"
+        )));
+    }
+    let parsed = parse_code(&req.code).map_err(card_code)?;
+    let store_id = session.staff.store_id.ok_or_else(|| {
+        ApiError::Forbidden(
+            codes::STORE_REQUIRED,
+            "该账号未绑定门店，不能记录消费 / This account has no store".into(),
+        )
+    })?;
+    let scope = format!("purchase:staff:{}", session.staff.id);
+    let recorded = purchases::record(
+        &state.db,
+        purchases::NewPurchase {
+            staff_id: session.staff.id,
+            staff_username: &session.staff.username,
+            store_id,
+            member_no: &parsed.member_no,
+            totp: parsed.totp,
+            amount,
+            order_ref,
+            idempotency_scope: &scope,
+            idempotency_key: &key,
+            request_hash: &request_hash(&req),
+            now: state.clock.now(),
+        },
+    )
+    .await?;
+    Ok(match recorded {
+        purchases::Recorded::Fresh(result) => {
+            state
+                .metrics
+                .purchases
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Json(result).into_response()
+        }
+        purchases::Recorded::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+    })
+}

@@ -1,0 +1,91 @@
+//! The built web app: `dist/` with SPA fallback (member app at `/`, staff app at
+//! `/staff/`), long-lived caching for content-hashed assets, no-cache for the rest.
+
+use std::convert::Infallible;
+use std::path::Path;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// `GET` service for everything that is not an API route.
+pub fn service(
+    dir: &Path,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let root = dir.to_path_buf();
+    let spa = tower::service_fn(move |req: Request| {
+        let root = root.clone();
+        async move {
+            let path = req.uri().path();
+            let last = path.rsplit('/').next().unwrap_or_default();
+            // A missing asset stays a 404; only page routes fall back to the app.
+            if path.starts_with("/api/") || last.contains('.') {
+                return Ok::<_, Infallible>(StatusCode::NOT_FOUND.into_response());
+            }
+            let index = if path == "/staff" || path.starts_with("/staff/") {
+                root.join("staff").join("index.html")
+            } else {
+                root.join("index.html")
+            };
+            let response = ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip()
+                .oneshot(req)
+                .await;
+            Ok(match response {
+                Ok(r) => r.into_response(),
+                Err(never) => match never {},
+            })
+        }
+    });
+    ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(true)
+        .fallback(spa)
+        .map_response(IntoResponse::into_response)
+}
+
+/// True for names like `member-center-4f3b2a1c9d8e7f60_bg.wasm` or `app-1a2b3c4d.css`:
+/// a hex run of 8+ characters after a dash means the name changes with the content.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.split(['-', '.', '_'])
+        .skip(1)
+        .any(|part| part.len() >= 8 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn cache_control(path: &str, response: &Response) -> HeaderValue {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if response.status().is_success() && !html && is_hashed_asset(path) {
+        HeaderValue::from_static("public, max-age=31536000, immutable")
+    } else {
+        HeaderValue::from_static("no-cache")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_trunk_hashed_names() {
+        assert!(is_hashed_asset("/member-center-4f3b2a1c9d8e7f60_bg.wasm"));
+        assert!(is_hashed_asset("/staff/staff-0123456789abcdef.js"));
+        assert!(is_hashed_asset("/style-1a2b3c4d.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/manifest.webmanifest"));
+        assert!(!is_hashed_asset("/sw.js"));
+        assert!(!is_hashed_asset("/icon-192.png"));
+    }
+}

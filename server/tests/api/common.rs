@@ -1,0 +1,594 @@
+//! Test harness: a real server on a random port, a fresh database per test (SQLite file in
+//! a temp dir, or a fresh Postgres database), real HTTP through reqwest with one cookie
+//! jar per client, and a ledger check after every test body.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures::FutureExt;
+use member_core::card_code::{self, CardKey};
+use member_core::dto::{CardKeyView, MeView, OutboxMessage, PurchaseRequest};
+use member_server::{Clock, Config, RunningServer};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{PgPool, SqlitePool};
+
+pub const STAFF_USER: &str = "cashier";
+pub const STAFF_PASS: &str = "cashier-dev-pass";
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASS: &str = "admin-dev-pass";
+
+/// Generates each listed test twice, `sqlite::name` and `postgres::name`. Every test runs
+/// on a multi-thread runtime so the server and the clients really run side by side.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    $crate::common::run($crate::common::Backend::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    $crate::common::run($crate::common::Backend::Postgres, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What a test body gets: where the server is, its clock and a way into its database.
+#[derive(Clone)]
+pub struct TestApp {
+    pub base: String,
+    #[allow(dead_code)] // handy when a test must differ per backend
+    pub backend: Backend,
+    pub db: Db,
+    /// The server's clock (shared): `advance_clock` lets minutes pass without sleeping.
+    pub clock: Clock,
+}
+
+/// Direct database access for invariants and for looking behind the API.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+impl Db {
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        match self {
+            Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+            Db::Pg(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
+    }
+
+    pub async fn execute(&self, sql: &str) -> u64 {
+        match self {
+            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            Db::Pg(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+        .unwrap_or_else(|e| panic!("statement failed: {sql}: {e}"))
+    }
+
+    async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+fn admin_pg_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (head, tail) = url.rsplit_once('/').unwrap_or((url, ""));
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{head}/{db}{query}")
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+        .collect()
+}
+
+struct PgDatabase {
+    admin: PgPool,
+    name: String,
+}
+
+/// Connects to the Postgres admin URL; `None` means "skip" (only outside CI).
+async fn pg_admin() -> Option<PgPool> {
+    let url = admin_pg_url();
+    let attempt = tokio::time::timeout(
+        Duration::from_secs(5),
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url),
+    )
+    .await;
+    match attempt {
+        Ok(Ok(pool)) => Some(pool),
+        Ok(Err(e)) => pg_unreachable(&url, &e.to_string()),
+        Err(_) => pg_unreachable(&url, "timed out after 5 s"),
+    }
+}
+
+fn pg_unreachable(url: &str, why: &str) -> Option<PgPool> {
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "Postgres at {url} is unreachable ({why}) and CI is set: Postgres tests must run in CI"
+        );
+    }
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+         !! SKIPPED Postgres test: {url} unreachable ({why}).\n\
+         !! Set CI=1 to make this a failure.\n\
+         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+    );
+    None
+}
+
+/// Runs one test body against a fresh server and database, then checks the ledger
+/// invariant and cleans up (also when the body panicked).
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut pg: Option<PgDatabase> = None;
+    let database_url = match backend {
+        Backend::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("test.db").to_string_lossy()
+        ),
+        Backend::Postgres => {
+            let Some(admin) = pg_admin().await else {
+                return;
+            };
+            let name = format!("mc_t_{}", random_suffix());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("CREATE DATABASE");
+            let url = with_database(&admin_pg_url(), &name);
+            pg = Some(PgDatabase { admin, name });
+            url
+        }
+    };
+
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let static_dir = dir.path().join("dist");
+    std::fs::create_dir_all(static_dir.join("staff")).expect("static dir");
+    std::fs::write(
+        static_dir.join("index.html"),
+        "<!doctype html><title>member</title>",
+    )
+    .expect("index");
+    std::fs::write(
+        static_dir.join("staff").join("index.html"),
+        "<!doctype html><title>staff</title>",
+    )
+    .expect("staff index");
+
+    let config = Config {
+        database_url: database_url.clone(),
+        bind: "127.0.0.1:0".parse().expect("bind addr"),
+        static_dir,
+        dev: true,
+        member_secret: Some("test-member-secret-0123456789abcdef".to_string()),
+        data_dir,
+        ..Config::default()
+    };
+    let server: RunningServer = match member_server::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            drop_pg(pg).await;
+            panic!("server failed to start on {backend:?}: {e:?}");
+        }
+    };
+
+    let db = match backend {
+        Backend::Sqlite => Db::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect(&database_url)
+                .await
+                .expect("open sqlite for checks"),
+        ),
+        Backend::Postgres => Db::Pg(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&database_url)
+                .await
+                .expect("open postgres for checks"),
+        ),
+    };
+    let app = TestApp {
+        base: format!("http://{}", server.addr),
+        backend,
+        db: db.clone(),
+        clock: server.state().clock.clone(),
+    };
+
+    let outcome = AssertUnwindSafe(test(app.clone())).catch_unwind().await;
+    let invariant = if outcome.is_ok() {
+        Some(AssertUnwindSafe(check_ledger(&db)).catch_unwind().await)
+    } else {
+        None
+    };
+
+    db.close().await;
+    server.shutdown().await;
+    drop_pg(pg).await;
+    drop(dir);
+
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    if let Some(Err(panic)) = invariant {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn drop_pg(pg: Option<PgDatabase>) {
+    if let Some(PgDatabase { admin, name }) = pg {
+        // Best effort: a leftover database is untidy, not wrong.
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+    }
+}
+
+/// How many members' balances differ from the sum of their ledger rows.
+pub async fn ledger_mismatches(db: &Db) -> i64 {
+    db.scalar_i64(
+        "SELECT COUNT(*) FROM members m WHERE m.points <> COALESCE(\
+           (SELECT CAST(SUM(l.points) AS BIGINT) FROM points_ledger l WHERE l.member_id = m.id), 0)",
+    )
+    .await
+}
+
+/// Every member's balance equals the sum of their ledger rows, and none is negative.
+async fn check_ledger(db: &Db) {
+    let mismatched = ledger_mismatches(db).await;
+    assert_eq!(
+        mismatched, 0,
+        "ledger invariant broken: {mismatched} member(s) whose points != sum(ledger)"
+    );
+    let negative = db
+        .scalar_i64("SELECT COUNT(*) FROM members WHERE points < 0")
+        .await;
+    assert_eq!(negative, 0, "negative balances: {negative}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Clients
+
+/// One browser or till: its own cookie jar.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("reqwest client"),
+            base: self.base.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// OTP → code from the dev outbox → verify. Returns the signed-in member.
+    pub async fn sign_up(&self, phone: &str, name: &str) -> Member {
+        let client = self.client();
+        let resp = client
+            .post("/api/v1/auth/otp", &json!({ "phone": phone }))
+            .await;
+        assert_eq!(resp.status(), StatusCode::ACCEPTED, "send otp for {phone}");
+        let code = self.otp_for(phone).await;
+        let resp = client
+            .post(
+                "/api/v1/auth/verify",
+                &json!({
+                    "phone": phone, "code": code, "name": name,
+                    "privacy_consent": true, "marketing_consent": false
+                }),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "verify otp for {phone}");
+        let me: MeView = resp.json().await.expect("MeView from verify");
+        Member {
+            client,
+            phone: phone.to_string(),
+            me,
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The newest OTP the dev outbox holds for this phone (11-digit national form).
+    pub async fn otp_for(&self, phone: &str) -> String {
+        let e164 = format!("+86{phone}");
+        let msgs: Vec<OutboxMessage> = self
+            .client()
+            .get("/api/v1/dev/outbox")
+            .await
+            .json()
+            .await
+            .expect("outbox json");
+        msgs.iter()
+            .rev()
+            .find(|m| m.to == e164)
+            .map(|m| m.code.clone())
+            .unwrap_or_else(|| panic!("no outbox message for {e164}"))
+    }
+
+    async fn login(&self, path: &str, user: &str, pass: &str) -> Client {
+        let client = self.client();
+        let resp = client
+            .post(path, &json!({ "username": user, "password": pass }))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path} as {user}");
+        client
+    }
+
+    pub async fn staff_login(&self) -> Client {
+        self.login("/api/v1/staff/login", STAFF_USER, STAFF_PASS)
+            .await
+    }
+
+    pub async fn admin_login(&self) -> Client {
+        self.login("/api/v1/admin/login", ADMIN_USER, ADMIN_PASS)
+            .await
+    }
+
+    /// Lets `secs` pass on the server's clock. Card codes follow (they use `now`).
+    pub fn advance_clock(&self, secs: i64) {
+        self.clock.advance(secs);
+    }
+
+    /// The server's "now".
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST with a raw body and content type, for malformed-input tests.
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: &str) -> Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body.to_string());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send().await.expect("POST raw")
+    }
+
+    pub async fn purchase(
+        &self,
+        code: &str,
+        amount_cents: i64,
+        order_ref: &str,
+        idem_key: &str,
+    ) -> Response {
+        let body = PurchaseRequest {
+            code: code.to_string(),
+            amount_cents,
+            order_ref: order_ref.to_string(),
+            coupon_ids: None,
+        };
+        self.http
+            .post(format!("{}/api/v1/staff/purchases", self.base))
+            .header("Idempotency-Key", idem_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST purchase")
+    }
+}
+
+/// A signed-in member with their own cookie jar.
+#[derive(Clone)]
+pub struct Member {
+    pub client: Client,
+    pub phone: String,
+    pub me: MeView,
+    clock: Clock,
+}
+
+impl Member {
+    pub async fn me(&self) -> MeView {
+        let resp = self.client.get("/api/v1/me").await;
+        assert_eq!(resp.status(), StatusCode::OK, "GET /me");
+        resp.json().await.expect("MeView")
+    }
+
+    pub async fn card_key(&self) -> (String, CardKey) {
+        let resp = self.client.get("/api/v1/me/card-key").await;
+        assert_eq!(resp.status(), StatusCode::OK, "GET /me/card-key");
+        let view: CardKeyView = resp.json().await.expect("CardKeyView");
+        assert_eq!(view.step_secs, card_code::STEP_SECS);
+        let key = CardKey::from_hex(&view.key_hex).expect("64 hex chars");
+        (view.member_no, key)
+    }
+
+    /// The code the card shows right now (by the server's clock, which tests may move).
+    pub async fn card_code(&self) -> String {
+        self.card_code_at(self.clock.now()).await
+    }
+
+    pub async fn card_code_at(&self, unix: i64) -> String {
+        let (no, key) = self.card_key().await;
+        card_code::code_at(&no, &key, unix)
+    }
+
+    /// Codes for up to three purchases in a row: the previous, current and next step
+    /// (the server accepts +-1 step and refuses a step at or before the last one spent).
+    /// Waits for a fresh step when the current one is about to end, so all three stay
+    /// acceptable for at least a few seconds.
+    pub async fn three_codes(&self) -> [String; 3] {
+        let (no, key) = self.card_key().await;
+        let left = card_code::secs_left_in_step(self.clock.now());
+        if left < 6 {
+            tokio::time::sleep(Duration::from_secs(left as u64 + 1)).await;
+        }
+        let now = self.clock.now();
+        let step = card_code::STEP_SECS;
+        [
+            card_code::code_at(&no, &key, now - step),
+            card_code::code_at(&no, &key, now),
+            card_code::code_at(&no, &key, now + step),
+        ]
+    }
+
+    pub async fn points_history(&self) -> Value {
+        let resp = self.client.get("/api/v1/me/points/history").await;
+        assert_eq!(resp.status(), StatusCode::OK, "GET /me/points/history");
+        resp.json().await.expect("history json")
+    }
+}
+
+/// Asserts a JSON error: the status and exactly `{"error":{"code","message"}}`.
+pub async fn assert_error(resp: Response, status: StatusCode, code: &str) -> Value {
+    let got_status = resp.status();
+    let url = resp.url().clone();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(
+        got_status, status,
+        "{url}: expected {status} {code}, got {got_status} body {text:?}"
+    );
+    assert!(
+        ct.starts_with("application/json"),
+        "{url}: error content-type {ct:?}, body {text:?}"
+    );
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{url}: error body is not JSON ({e}): {text:?}"));
+    let obj = v.as_object().expect("error body is an object");
+    assert_eq!(obj.len(), 1, "{url}: only `error` at top level: {text}");
+    let err = obj
+        .get("error")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("{url}: no `error` object: {text}"));
+    assert_eq!(
+        err.len(),
+        2,
+        "{url}: error has exactly code+message: {text}"
+    );
+    assert_eq!(
+        err.get("code").and_then(Value::as_str),
+        Some(code),
+        "{url}: error code; body {text}"
+    );
+    let msg = err.get("message").and_then(Value::as_str).unwrap_or("");
+    assert!(!msg.is_empty(), "{url}: empty error message: {text}");
+    v
+}
+
+/// Asserts a JSON error with any code, for answers where only "not a 500, a JSON error"
+/// is specified. Returns the code.
+pub async fn assert_any_error(resp: Response, allowed: &[StatusCode]) -> String {
+    let status = resp.status();
+    let url = resp.url().clone();
+    let text = resp.text().await.unwrap_or_default();
+    assert!(
+        allowed.contains(&status),
+        "{url}: expected one of {allowed:?}, got {status} body {text:?}"
+    );
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{url}: error body is not JSON ({e}): {text:?}"));
+    v.pointer("/error/code")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{url}: no error.code: {text}"))
+        .to_string()
+}
+
+pub async fn json_ok(resp: Response, status: StatusCode) -> Value {
+    let got = resp.status();
+    let url = resp.url().clone();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(got, status, "{url}: body {text:?}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text:?}"))
+}
+
+/// Distinct phones for a test: 139 0000 NNNN.
+pub fn phone(n: u32) -> String {
+    format!("1390000{:04}", n % 10_000)
+}
+
+pub fn idem() -> String {
+    format!("test-{}", random_suffix())
+}
+
+pub fn set_cookie_headers(resp: &Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
