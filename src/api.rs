@@ -1,0 +1,226 @@
+//! Typed client for the v1 wire contract. Bodies are `member_core::dto` types, the same
+//! structs the server serialises, so the two sides cannot drift apart silently.
+
+use member_core::dto::{
+    CardKeyView, ErrorBody, MeView, MemberSummary, OtpRequest, OtpSent, PointsHistory,
+    PurchaseRequest, PurchaseResult, StaffLoginRequest, StaffVerifyRequest, StaffView, TierView,
+    VerifyOtpRequest,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, Response};
+
+use crate::i18n::{errors, Lang};
+use crate::json;
+
+const BASE: &str = "/api/v1";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server answered `{"error":{"code","message"}}`.
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// No answer at all (offline, server down): safe to retry.
+    Network,
+    /// An answer outside the contract.
+    Unexpected { status: u16 },
+}
+
+impl ApiError {
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Server { code, .. } => code,
+            ApiError::Network => errors::NETWORK,
+            ApiError::Unexpected { .. } => errors::UNEXPECTED,
+        }
+    }
+
+    /// The session cookie is missing or expired: the app goes back to its sign-in screen.
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, ApiError::Server { status: 401, .. })
+    }
+
+    pub fn is_network(&self) -> bool {
+        matches!(self, ApiError::Network)
+    }
+
+    /// What the person sees.
+    pub fn text(&self, lang: Lang) -> &'static str {
+        errors::error_text(lang, self.code())
+    }
+}
+
+/// One HTTP exchange, straight over `fetch`. (gloo-net would do the same, but it exports
+/// stream classes that cannot be stripped and cost the member bundle several KB.)
+async fn exchange(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+) -> Result<(u16, String), ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
+    let _ = headers.set("Accept", "application/json");
+    if let Some(body) = body {
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(&JsValue::from_str(&body));
+    }
+    if let Some(key) = idempotency_key {
+        let _ = headers.set("Idempotency-Key", key);
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or(ApiError::Network)?;
+    let url = format!("{BASE}{path}");
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| ApiError::Network)?
+        .dyn_into()
+        .map_err(|_| ApiError::Network)?;
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .map_err(|_| ApiError::Network)?
+            .as_string()
+            .unwrap_or_default(),
+        Err(_) => return Err(ApiError::Network),
+    };
+    Ok((status, text))
+}
+
+fn error_of(status: u16, text: &str) -> ApiError {
+    match json::decode::<ErrorBody>(text) {
+        Some(body) => ApiError::Server {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        // A proxy's HTML 401 still means "sign in again".
+        None if status == 401 => ApiError::Server {
+            status,
+            code: member_core::dto::codes::UNAUTHENTICATED.to_string(),
+            message: String::new(),
+        },
+        None => ApiError::Unexpected { status },
+    }
+}
+
+fn parse<T: DeserializeOwned>((status, text): (u16, String)) -> Result<T, ApiError> {
+    if (200..300).contains(&status) {
+        json::decode(&text).ok_or(ApiError::Unexpected { status })
+    } else {
+        Err(error_of(status, &text))
+    }
+}
+
+fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
+    json::encode(body).ok_or(ApiError::Unexpected { status: 0 })
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    parse(exchange("GET", path, None, None).await?)
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    parse(exchange("POST", path, Some(encode(body)?), None).await?)
+}
+
+async fn post_empty(path: &str) -> Result<(), ApiError> {
+    let (status, text) = exchange("POST", path, None, None).await?;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(error_of(status, &text))
+    }
+}
+
+/// Cursors are opaque; keep them intact in the query string.
+fn query_escape(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
+}
+
+// ---- member ----
+
+pub async fn request_otp(phone: &str) -> Result<OtpSent, ApiError> {
+    post(
+        "/auth/otp",
+        &OtpRequest {
+            phone: phone.to_string(),
+        },
+    )
+    .await
+}
+
+pub async fn verify_otp(body: &VerifyOtpRequest) -> Result<MeView, ApiError> {
+    post("/auth/verify", body).await
+}
+
+pub async fn me() -> Result<MeView, ApiError> {
+    get("/me").await
+}
+
+pub async fn card_key() -> Result<CardKeyView, ApiError> {
+    get("/me/card-key").await
+}
+
+pub async fn points_history(cursor: Option<&str>) -> Result<PointsHistory, ApiError> {
+    let path = match cursor {
+        Some(c) => format!("/me/points/history?cursor={}", query_escape(c)),
+        None => "/me/points/history".to_string(),
+    };
+    get(&path).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    post_empty("/auth/logout").await
+}
+
+// ---- staff ----
+
+pub async fn staff_login(body: &StaffLoginRequest) -> Result<StaffView, ApiError> {
+    post("/staff/login", body).await
+}
+
+pub async fn staff_me() -> Result<StaffView, ApiError> {
+    get("/staff/me").await
+}
+
+pub async fn staff_logout() -> Result<(), ApiError> {
+    post_empty("/staff/logout").await
+}
+
+pub async fn tiers() -> Result<Vec<TierView>, ApiError> {
+    get("/tiers").await
+}
+
+pub async fn staff_verify(code: &str) -> Result<MemberSummary, ApiError> {
+    post(
+        "/staff/verify",
+        &StaffVerifyRequest {
+            code: code.to_string(),
+        },
+    )
+    .await
+}
+
+/// The same `idempotency_key` must be sent again when retrying after a network error,
+/// so the server credits the purchase once.
+pub async fn record_purchase(
+    body: &PurchaseRequest,
+    idempotency_key: &str,
+) -> Result<PurchaseResult, ApiError> {
+    parse(
+        exchange(
+            "POST",
+            "/staff/purchases",
+            Some(encode(body)?),
+            Some(idempotency_key),
+        )
+        .await?,
+    )
+}

@@ -1,0 +1,104 @@
+//! Plain-language text for the server's error codes (`member_core::dto::codes`) and the
+//! few errors the app finds itself before sending anything.
+
+use member_core::dto::codes;
+
+use super::Lang;
+
+/// The network failed (offline, server down): nothing reached the server, or no answer came.
+pub const NETWORK: &str = "network";
+/// The answer was not what the contract says.
+pub const UNEXPECTED: &str = "unexpected";
+/// The one-time code typed is not six digits.
+pub const OTP_FORMAT: &str = "otp_format";
+
+pub fn error_text(lang: Lang, code: &str) -> &'static str {
+    let (zh, en) = match code {
+        codes::INVALID_PHONE => (
+            "请输入正确的 11 位中国大陆手机号",
+            "Enter a valid 11-digit mainland China mobile number",
+        ),
+        codes::INVALID_CODE => ("验证码不正确", "That code is not correct"),
+        OTP_FORMAT => ("请输入 6 位数字验证码", "Enter the 6-digit code"),
+        codes::CONSENT_REQUIRED => (
+            "请先阅读并同意隐私政策",
+            "Please accept the privacy policy first",
+        ),
+        codes::NAME_REQUIRED => ("新会员请填写姓名", "New members: please enter your name"),
+        codes::OTP_EXPIRED => (
+            "验证码已过期，请重新获取",
+            "The code has expired; request a new one",
+        ),
+        codes::OTP_LOCKED => (
+            "错误次数过多，请重新获取验证码",
+            "Too many wrong tries; request a new code",
+        ),
+        codes::RATE_LIMITED => (
+            "操作太频繁，请稍后再试",
+            "Too many attempts; please wait and try again",
+        ),
+        codes::UNAUTHENTICATED => (
+            "登录已过期，请重新登录",
+            "Your session has ended; please sign in again",
+        ),
+        codes::FORBIDDEN => ("没有权限执行此操作", "You are not allowed to do this"),
+        codes::NOT_FOUND => ("未找到", "Not found"),
+        codes::BAD_CREDENTIALS => ("用户名或密码不正确", "Wrong username or password"),
+        codes::CARD_CODE_MALFORMED => (
+            "会员码格式不正确：应为 16 位数字",
+            "Member code must be 16 digits",
+        ),
+        codes::CARD_CODE_INVALID => (
+            "会员码无效，请会员刷新会员卡后重新扫码",
+            "Invalid member code: ask the member to refresh the card and scan again",
+        ),
+        codes::CARD_CODE_EXPIRED => (
+            "会员码已过期，请会员刷新会员卡后重新扫码",
+            "Member code expired: ask the member to refresh the card and scan again",
+        ),
+        codes::CARD_CODE_USED => (
+            "该会员码已使用，请会员刷新后重新扫码",
+            "This code was already used: ask the member to refresh and scan again",
+        ),
+        codes::INVALID_AMOUNT => (
+            "请输入正确的金额（大于 0，最多两位小数）",
+            "Enter a valid amount (above 0, at most 2 decimals)",
+        ),
+        codes::DUPLICATE_ORDER => (
+            "该订单号已记录过积分",
+            "This order number was already recorded",
+        ),
+        codes::IDEMPOTENCY_KEY_REUSED => (
+            "提交内容与上次不一致，请重新提交",
+            "The details changed since the last try; submit again",
+        ),
+        codes::REQUEST_IN_PROGRESS => (
+            "上一次提交仍在处理中，请稍候再试",
+            "The previous attempt is still being processed; try again shortly",
+        ),
+        codes::INVALID_INPUT => ("输入有误，请检查后重试", "Please check what you entered"),
+        NETWORK => (
+            "网络连接失败，请检查网络后重试",
+            "Network problem: check the connection and retry",
+        ),
+        _ => (
+            "出错了，请稍后再试",
+            "Something went wrong; please try again",
+        ),
+    };
+    lang.pick(zh, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_code_used_reads_as_the_cashier_expects() {
+        assert_eq!(
+            error_text(Lang::ZhCn, codes::CARD_CODE_USED),
+            "该会员码已使用，请会员刷新后重新扫码"
+        );
+        assert_ne!(error_text(Lang::En, "whatever"), "");
+    }
+}

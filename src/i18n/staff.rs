@@ -1,0 +1,55 @@
+//! Text of the staff checkout app.
+
+texts! {
+    /// Staff app strings.
+    S {
+        Title => "门店收银", "Store checkout";
+        LoginTitle => "店员登录", "Staff sign-in";
+        Username => "用户名", "Username";
+        Password => "密码", "Password";
+        Login => "登录", "Sign in";
+        LoggingIn => "正在登录…", "Signing in…";
+        Logout => "退出", "Sign out";
+        Store => "门店", "Store";
+
+        ScanLabel => "会员码", "Member code";
+        ScanPlaceholder => "扫码枪扫描，或输入 16 位数字后按回车", "Scan, or type the 16 digits and press Enter";
+        Lookup => "查询", "Look up";
+        LookingUp => "查询中…", "Looking up…";
+        Phone => "手机", "Phone";
+        Tier => "等级", "Tier";
+        Points => "积分", "Points";
+        Growth => "成长值", "Growth";
+
+        Amount => "消费金额（元）", "Amount (CNY)";
+        AmountPlaceholder => "例如 88.50", "e.g. 88.50";
+        OrderRef => "订单号（可选）", "Order no. (optional)";
+        OrderRefPlaceholder => "留空将自动生成", "Left empty: generated";
+        PreviewPoints => "本单预计获得 {n} 积分、{g} 成长值", "This purchase earns {n} points and {g} growth";
+        PreviewUpgrade => "本单后将升级为 {tier}", "Upgrades to {tier} with this purchase";
+        Record => "记录消费", "Record purchase";
+        Recording => "提交中…", "Recording…";
+        RetryRecord => "重试提交（不会重复记账）", "Retry (will not double-credit)";
+
+        ResultTitle => "记账成功", "Purchase recorded";
+        PointsEarned => "本单获得积分", "Points earned";
+        GrowthEarned => "本单获得成长值", "Growth earned";
+        NewBalance => "当前积分", "Points balance";
+        Upgraded => "会员已升级为 {tier}！", "Member upgraded to {tier}!";
+        NextCustomer => "下一位顾客", "Next customer";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, Text};
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for k in S::ALL {
+            assert!(!k.text(Lang::ZhCn).is_empty(), "{k:?}");
+            assert!(!k.text(Lang::En).is_empty(), "{k:?}");
+        }
+    }
+}

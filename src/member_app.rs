@@ -1,0 +1,68 @@
+//! Root of the member bundle: sign-in, e-card, points history.
+
+use leptos::prelude::*;
+
+use crate::i18n::I18n;
+use crate::nav::{Nav, Screens};
+use crate::pages::{card::CardPage, history::HistoryPage, login::LoginPage};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberScreen {
+    Card,
+    Login,
+    Points,
+}
+
+impl Screens for MemberScreen {
+    fn from_path(path: &str) -> Self {
+        match path.trim_end_matches('/') {
+            "/login" => Self::Login,
+            "/points" => Self::Points,
+            // Unknown paths show the card (which sends a signed-out visitor to sign in).
+            _ => Self::Card,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Self::Card => "/",
+            Self::Login => "/login",
+            Self::Points => "/points",
+        }
+    }
+}
+
+pub type MemberNav = Nav<MemberScreen>;
+
+#[component]
+pub fn MemberApp() -> impl IntoView {
+    I18n::provide();
+    let nav = MemberNav::provide();
+    move || match nav.current() {
+        MemberScreen::Card => view! { <CardPage /> }.into_any(),
+        MemberScreen::Login => view! { <LoginPage /> }.into_any(),
+        MemberScreen::Points => view! { <HistoryPage /> }.into_any(),
+    }
+}
+
+pub fn mount() {
+    leptos::mount::mount_to_body(MemberApp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for s in [
+            MemberScreen::Card,
+            MemberScreen::Login,
+            MemberScreen::Points,
+        ] {
+            assert_eq!(MemberScreen::from_path(s.path()), s);
+        }
+        assert_eq!(MemberScreen::from_path("/points/"), MemberScreen::Points);
+        assert_eq!(MemberScreen::from_path("/nope"), MemberScreen::Card);
+    }
+}

@@ -1,0 +1,286 @@
+//! The member e-card: dynamic QR code, tier, points, growth and progress to the next tier.
+//!
+//! A warm start draws the card from the device cache with no request at all; `/me` and
+//! `/me/card-key` are then fetched concurrently and replace it. The code itself is
+//! computed on the device from the card key, so it keeps working offline.
+
+use std::time::Duration;
+
+use leptos::{prelude::*, task::spawn_local};
+use member_core::card_code;
+use member_core::dto::MeView;
+
+use crate::api;
+use crate::clock;
+use crate::components::error_text::ErrorText;
+use crate::components::{
+    countdown::Countdown, lang_toggle::LangToggle, progress::ProgressBar, qr::qr_svg,
+    tier_badge::TierBadge,
+};
+use crate::i18n::{fill, member::M, tier_name, I18n};
+use crate::member_app::{MemberNav, MemberScreen};
+use crate::nav::Link;
+use crate::session;
+
+/// Records when the QR code first appeared (read by the time-to-card benchmark).
+fn mark_card_drawn() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let prop = wasm_bindgen::JsValue::from_str("__mc_card_ms");
+    let unset = js_sys::Reflect::get(&window, &prop).is_ok_and(|v| v.is_undefined());
+    if unset {
+        let _ = js_sys::Reflect::set(&window, &prop, &clock::perf_now().into());
+    }
+}
+
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+#[component]
+pub fn CardPage() -> impl IntoView {
+    let i18n = I18n::get();
+    let nav = MemberNav::get();
+
+    let me = RwSignal::new(session::load_me());
+    let key = RwSignal::new(session::load_key());
+    let offline = RwSignal::new(false);
+    let load_error = RwSignal::new(None::<String>);
+    let action_error = RwSignal::new(None::<String>);
+    let now = RwSignal::new(clock::device_unix());
+
+    let tick = set_interval_with_handle(
+        move || {
+            let t = clock::device_unix();
+            if t != now.get_untracked() {
+                now.set(t);
+            }
+        },
+        Duration::from_millis(250),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = tick {
+            t.clear();
+        }
+    });
+
+    let signed_out = move || {
+        session::clear();
+        nav.replace(MemberScreen::Login);
+    };
+
+    let refresh_me = move || {
+        spawn_local(async move {
+            match api::me().await {
+                Ok(view) => {
+                    session::save_me(&view);
+                    me.set(Some(view));
+                    offline.set(false);
+                    load_error.set(None);
+                }
+                Err(e) if e.is_unauthenticated() => signed_out(),
+                Err(e) => {
+                    if me.with_untracked(Option::is_some) {
+                        offline.set(e.is_network());
+                    } else {
+                        load_error.set(Some(e.code().to_string()));
+                    }
+                }
+            }
+        });
+    };
+    let refresh_key = move || {
+        spawn_local(async move {
+            match api::card_key().await {
+                Ok(view) => {
+                    if let Some(k) = session::accept_key(&view) {
+                        key.set(Some(k));
+                    }
+                }
+                Err(e) if e.is_unauthenticated() => signed_out(),
+                // Keep the cached key: the card still shows valid codes offline.
+                Err(_) => {}
+            }
+        });
+    };
+    // Concurrently, not one after the other.
+    refresh_me();
+    refresh_key();
+
+    // A key cached for another member (shared device) must not draw a code.
+    let active_key = Memo::new(move |_| {
+        let k = key.get()?;
+        let matches = me.with(|m| m.as_ref().is_none_or(|m| m.member_no == k.member_no));
+        matches.then_some(k)
+    });
+    let server_now = move || {
+        let offset = active_key.with(|k| k.as_ref().map_or(0, |k| k.clock_offset));
+        now.get() + offset
+    };
+    let code = Memo::new(move |_| {
+        let t = server_now();
+        active_key.with(|k| {
+            k.as_ref()
+                .map(|k| card_code::code_at(&k.member_no, &k.key, t))
+        })
+    });
+    let secs_left = Memo::new(move |_| card_code::secs_left_in_step(server_now()));
+    let step = Memo::new(move |_| card_code::step_at(server_now()));
+    let qr = Memo::new(move |_| {
+        let label = i18n.t(M::QrLabel);
+        code.with(|c| c.as_deref().map(|c| qr_svg(c, label)).unwrap_or_default())
+    });
+
+    Effect::new(move |_| {
+        if qr.with(|s| !s.is_empty()) {
+            mark_card_drawn();
+        }
+    });
+    // Each new code is also a cheap moment to pick up points credited at the till.
+    Effect::new(move |prev: Option<i64>| {
+        let s = step.get();
+        if prev.is_some_and(|p| p != s) && !page_hidden() {
+            refresh_me();
+        }
+        s
+    });
+
+    let logout = move |_| {
+        action_error.set(None);
+        spawn_local(async move {
+            match api::logout().await {
+                Ok(()) => signed_out(),
+                Err(e) if e.is_unauthenticated() => signed_out(),
+                Err(e) => action_error.set(Some(e.code().to_string())),
+            }
+        });
+    };
+
+    let text =
+        move |f: fn(&MeView) -> String| move || me.with(|m| m.as_ref().map(f).unwrap_or_default());
+    let tier_code = Signal::derive(text(|m| m.tier.code.clone()));
+    let tier_label = Signal::derive(text(|m| m.tier.name.clone()));
+    let permille =
+        Signal::derive(move || me.with(|m| m.as_ref().map_or(0, |m| m.progress_permille)));
+    let hint = move || {
+        let lang = i18n.lang();
+        me.with(|m| match m.as_ref().and_then(|m| m.next_tier.as_ref()) {
+            Some(next) => fill(
+                i18n.t(M::NextTierHint),
+                &[
+                    ("n", &next.growth_needed.to_string()),
+                    ("tier", &tier_name(lang, &next.code, &next.name)),
+                ],
+            ),
+            None => i18n.t(M::TopTier).to_string(),
+        })
+    };
+    let has_me = Memo::new(move |_| me.with(Option::is_some));
+    let retry = move || {
+        load_error.set(None);
+        refresh_me();
+        refresh_key();
+    };
+
+    let card = move || {
+        if !has_me.get() {
+            return view! {
+                <main class="panel center">
+                    <ErrorText error=load_error />
+                    <button
+                        class="button primary"
+                        hidden=move || load_error.with(Option::is_none)
+                        on:click=move |_| retry()
+                    >
+                        {i18n.tr(M::Retry)}
+                    </button>
+                    <p class="subtle" hidden=move || load_error.with(Option::is_some)>
+                        {i18n.tr(M::Loading)}
+                    </p>
+                </main>
+            }
+            .into_any();
+        }
+        view! {
+            <main class="card-wrap">
+                <p class="notice offline" role="status" hidden=move || !offline.get()>
+                    {i18n.tr(M::OfflineCard)}
+                </p>
+                <section class=move || format!("card tier-bg-{}", tier_code.get())>
+                    <div class="card-head">
+                        <div>
+                            <div class="member-name">{text(|m| m.name.clone())}</div>
+                            <div class="member-no-line">
+                                {i18n.tr(M::MemberNo)} " "
+                                <span id="member-no">{text(|m| m.member_no.clone())}</span>
+                            </div>
+                        </div>
+                        <TierBadge id="tier-name" code=tier_code name=tier_label />
+                    </div>
+                    <div class="qr-box">
+                        {move || {
+                            if qr.with(String::is_empty) {
+                                view! {
+                                    <div class="qr-placeholder">{i18n.tr(M::KeyMissing)}</div>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <div id="card-qr" class="qr" inner_html=move || qr.get()></div>
+                                    <div id="card-code" class="card-code">
+                                        {move || code.get().map(|c| card_code::display_code(&c))}
+                                    </div>
+                                    <Countdown secs_left=secs_left step_secs=card_code::STEP_SECS />
+                                }
+                                    .into_any()
+                            }
+                        }}
+                        <p class="subtle small">{i18n.tr(M::ShowAtCheckout)}</p>
+                    </div>
+                    <div class="stats">
+                        <div class="stat">
+                            <div id="points" class="stat-value">
+                                {move || me.with(|m| m.as_ref().map_or(0, |m| m.points))}
+                            </div>
+                            <div class="stat-label">{i18n.tr(M::Points)}</div>
+                        </div>
+                        <div class="stat">
+                            <div id="growth" class="stat-value">
+                                {move || me.with(|m| m.as_ref().map_or(0, |m| m.growth))}
+                            </div>
+                            <div class="stat-label">{i18n.tr(M::Growth)}</div>
+                        </div>
+                    </div>
+                    <div class="tier-progress">
+                        <ProgressBar id="progress" permille=permille />
+                        <p id="next-tier-hint" class="small">{hint}</p>
+                    </div>
+                </section>
+                <nav class="card-actions">
+                    <Link to=MemberScreen::Points class="button secondary">
+                        {i18n.tr(M::PointsHistory)}
+                    </Link>
+                    <button id="logout" type="button" class="button ghost" on:click=logout>
+                        {i18n.tr(M::Logout)}
+                    </button>
+                </nav>
+                <ErrorText error=action_error />
+            </main>
+        }
+        .into_any()
+    };
+
+    view! {
+        <div class="page card-page">
+            <header class="brand-bar">
+                <span class="brand">{i18n.tr(M::Brand)}</span>
+                <LangToggle />
+            </header>
+            {card}
+        </div>
+    }
+}

@@ -1,0 +1,7 @@
+//! One file per screen.
+
+pub mod card;
+pub mod checkout;
+pub mod history;
+pub mod login;
+pub mod staff_login;
