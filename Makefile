@@ -1,0 +1,96 @@
+# Member Center — the two commands the README names:
+#   make run    build everything and serve the app with demo data on http://127.0.0.1:8080
+#   make test   formatting, lints and every test (core, API on SQLite and Postgres, browser)
+# Both install whatever tool is missing first (scripts/install-tools.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+BIND ?= 127.0.0.1:8080
+# The embedded default. Kept in ./data so `git clean`/.gitignore cover it.
+RUN_DATABASE_URL ?= sqlite://data/member-center.db?mode=rwc
+# Where the API tests find Postgres; the tests make their own database per test.
+export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: help run test tools tools-test web server postgres fmt-check clippy lint nextest e2e bench clean
+
+help:
+	@echo "make run    build and serve the app with demo data on http://$(BIND)"
+	@echo "make test   fmt + clippy + all tests (core, API on SQLite and Postgres, browser e2e)"
+	@echo "make bench  bundle size and time-to-card budgets (bench/README.md)"
+
+# --- run -------------------------------------------------------------------------------
+
+run: tools web server
+	@mkdir -p data
+	@echo "Member Center: http://$(BIND)/  (staff: http://$(BIND)/staff/, cashier / cashier-dev-pass)"
+	./target/release/member-server --dev --database-url '$(RUN_DATABASE_URL)' \
+	  --bind '$(BIND)' --static-dir dist --data-dir data
+
+tools:
+	@scripts/install-tools.sh
+
+tools-test:
+	@scripts/install-tools.sh --test
+
+web:
+	scripts/build-web.sh
+
+server:
+	cargo build --release -p member-server
+
+# --- test ------------------------------------------------------------------------------
+
+# Every step runs even when an earlier one failed, so one run shows every problem; the
+# run fails if any step did. Tests come last: nextest's summary closes the output.
+TEST_STEPS := fmt-check clippy postgres web nextest
+test: tools-test
+	@failed=(); \
+	for step in $(TEST_STEPS); do \
+	  echo "== make $$step"; \
+	  $(MAKE) --no-print-directory $$step || failed+=("$$step"); \
+	done; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "make test: FAILED: $${failed[*]}" >&2; exit 1; fi
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p member-center --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+lint: fmt-check clippy
+
+# Make sure the local Postgres answers; start the Debian cluster when it is down. When it
+# still does not answer, the Postgres tests decide: they fail under CI=true, skip otherwise.
+postgres:
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then exit 0; fi; \
+	if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null 2>&1; then \
+	  for v in $$(ls /etc/postgresql); do \
+	    echo "starting Postgres cluster $$v/main"; \
+	    pg_ctlcluster --skip-systemctl-redirect $$v main start || true; \
+	  done; \
+	  for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 0.5; done; \
+	fi; \
+	echo "warning: Postgres is not answering on 127.0.0.1:5432" >&2
+
+nextest:
+	cargo nextest run --workspace --no-fail-fast
+
+# Only the browser journey (expects `make web` to have run).
+e2e:
+	cargo nextest run -p member-center --test e2e_journey
+
+# --- bench -----------------------------------------------------------------------------
+
+# Both benches run even when the first is over budget; the target fails if either is.
+bench: tools-test web server
+	@rc=0; bench/bundle-size || rc=1; bench/time-to-card || rc=1; exit $$rc
+
+clean:
+	cargo clean
+	rm -rf dist
