@@ -13,7 +13,8 @@ texts! {
         Store => "门店", "Store";
 
         ScanLabel => "会员码", "Member code";
-        ScanPlaceholder => "扫码枪扫描，或输入 16 位数字后按回车", "Scan, or type the 16 digits and press Enter";
+        // Short enough for a 390 px wide screen next to the Look up button.
+        ScanPlaceholder => "扫码或输入 16 位会员码", "Scan or type 16 digits";
         Lookup => "查询", "Look up";
         LookingUp => "查询中…", "Looking up…";
         Phone => "手机", "Phone";

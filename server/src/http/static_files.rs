@@ -88,4 +88,16 @@ mod tests {
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset("/icon-192.png"));
     }
+
+    /// The member app's service worker must be revalidated, or a deploy of a new worker
+    /// would wait for the browser's own 24 h update check.
+    #[test]
+    fn service_worker_is_not_cached() {
+        let mut response = Response::new(axum::body::Body::empty());
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript"),
+        );
+        assert_eq!(cache_control("/sw.js", &response), "no-cache");
+    }
 }
