@@ -1,6 +1,7 @@
 //! Typed client for the v1 wire contract. Bodies are `member_core::dto` types, the same
 //! structs the server serialises, so the two sides cannot drift apart silently.
 
+use js_sys::{Promise, Reflect};
 use member_core::dto::{
     CardKeyView, ErrorBody, MeView, MemberSummary, OtpRequest, OtpSent, PointsHistory,
     PurchaseRequest, PurchaseResult, StaffLoginRequest, StaffVerifyRequest, StaffView, TierView,
@@ -76,7 +77,12 @@ async fn exchange(
     init.set_headers(&headers);
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let url = format!("{BASE}{path}");
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+    read(window.fetch_with_str_and_init(&url, &init)).await
+}
+
+/// Waits for a `fetch` promise and reads its status and body.
+async fn read(fetch: Promise) -> Result<(u16, String), ApiError> {
+    let response: Response = JsFuture::from(fetch)
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()
@@ -166,6 +172,51 @@ pub async fn me() -> Result<MeView, ApiError> {
 
 pub async fn card_key() -> Result<CardKeyView, ApiError> {
     get("/me/card-key").await
+}
+
+// ---- prefetched at start ----
+
+/// Where `index.html` keeps the `fetch` promises it starts before the wasm has loaded.
+const PREFETCH: &str = "__mc_prefetch";
+
+/// A GET that `index.html` started for the card page (`me` or `key`), not yet read.
+pub struct Prefetch(Promise);
+
+/// Takes the prefetched GET `name` out of `window`: each one is used at most once, so
+/// every later load goes to the network.
+pub fn take_prefetch(name: &str) -> Option<Prefetch> {
+    let held = Reflect::get(&web_sys::window()?.into(), &PREFETCH.into()).ok()?;
+    if !held.is_object() {
+        return None;
+    }
+    let name = JsValue::from_str(name);
+    let promise = Reflect::get(&held, &name).ok()?;
+    let _ = Reflect::delete_property(held.unchecked_ref::<js_sys::Object>(), &name);
+    promise.dyn_into().ok().map(Prefetch)
+}
+
+/// Forgets whatever the app did not take at start (it opened another screen first): an
+/// old response must never stand in for a fresh one later.
+pub fn drop_prefetches() {
+    if let Some(window) = web_sys::window() {
+        let _ = Reflect::delete_property(&window, &PREFETCH.into());
+    }
+}
+
+/// `/me`, from the prefetched response when there is one.
+pub async fn me_with(prefetch: Option<Prefetch>) -> Result<MeView, ApiError> {
+    match prefetch {
+        Some(Prefetch(fetch)) => parse(read(fetch).await?),
+        None => me().await,
+    }
+}
+
+/// `/me/card-key`, from the prefetched response when there is one.
+pub async fn card_key_with(prefetch: Option<Prefetch>) -> Result<CardKeyView, ApiError> {
+    match prefetch {
+        Some(Prefetch(fetch)) => parse(read(fetch).await?),
+        None => card_key().await,
+    }
 }
 
 pub async fn points_history(cursor: Option<&str>) -> Result<PointsHistory, ApiError> {

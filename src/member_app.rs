@@ -47,6 +47,9 @@ pub fn MemberApp() -> impl IntoView {
 
 pub fn mount() {
     leptos::mount::mount_to_body(MemberApp);
+    // The first screen has been built: a card page took its prefetched responses; any
+    // left (another screen came first) must not serve a later card.
+    crate::api::drop_prefetches();
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ async fn open_browser(driver: &browser::ChromeDriver, profile: &Path) -> Client 
 }
 
 async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
-    fallback_page_exists(base).await?;
+    fallback_page_exists(base, member).await?;
 
     // --- a new customer signs up -------------------------------------------------------
     member.goto(&format!("{base}/")).await?;
@@ -173,22 +173,39 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
     Ok(())
 }
 
-/// Old engines without WebAssembly get a plain page instead of a blank screen.
-async fn fallback_page_exists(base: &str) -> Res {
-    let index = reqwest::get(format!("{base}/")).await?.text().await?;
-    if !index.contains("WebAssembly") {
-        return Err("index.html does not feature-detect WebAssembly".into());
-    }
+/// Old engines without WebAssembly get a plain page instead of a blank screen. The
+/// fallback is visible unless the feature check marks `<html class="wasm-ok">`, so an
+/// engine that cannot even parse the (minified, modern) check script still shows it.
+async fn fallback_page_exists(base: &str, member: &Client) -> Res {
     let page = reqwest::get(format!("{base}/unsupported.html")).await?;
     let is_html = page
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
-    if page.status().is_success() && is_html || index.contains("id=\"unsupported\"") {
-        Ok(())
-    } else {
-        Err("no wasm-less fallback: neither /unsupported.html nor an inline #unsupported".into())
+    if !(page.status().is_success() && is_html) {
+        return Err("/unsupported.html is not served".into());
     }
+    for path in ["/", "/staff/"] {
+        member.goto(&format!("{base}{path}")).await?;
+        let display = |class_kept: bool| {
+            let script = if class_kept {
+                "return getComputedStyle(document.getElementById('unsupported')).display;"
+            } else {
+                "document.documentElement.classList.remove('wasm-ok');\
+                 return getComputedStyle(document.getElementById('unsupported')).display;"
+            };
+            member.execute(script, vec![])
+        };
+        if display(true).await? != serde_json::json!("none") {
+            return Err(format!("{path}: the no-wasm fallback shows in a modern browser").into());
+        }
+        if display(false).await? == serde_json::json!("none") {
+            return Err(
+                format!("{path}: without the feature check the fallback stays hidden").into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The OTP the dev outbox holds for `phone` (what an SMS would have carried).

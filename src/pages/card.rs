@@ -73,9 +73,10 @@ pub fn CardPage() -> impl IntoView {
         nav.replace(MemberScreen::Login);
     };
 
-    let refresh_me = move || {
+    // `prefetch`: the response index.html started for the first load (see api.rs).
+    let refresh_me = move |prefetch: Option<api::Prefetch>| {
         spawn_local(async move {
-            match api::me().await {
+            match api::me_with(prefetch).await {
                 Ok(view) => {
                     session::save_me(&view);
                     me.set(Some(view));
@@ -93,9 +94,9 @@ pub fn CardPage() -> impl IntoView {
             }
         });
     };
-    let refresh_key = move || {
+    let refresh_key = move |prefetch: Option<api::Prefetch>| {
         spawn_local(async move {
-            match api::card_key().await {
+            match api::card_key_with(prefetch).await {
                 Ok(view) => {
                     if let Some(k) = session::accept_key(&view) {
                         key.set(Some(k));
@@ -107,9 +108,11 @@ pub fn CardPage() -> impl IntoView {
             }
         });
     };
-    // Concurrently, not one after the other.
-    refresh_me();
-    refresh_key();
+    // Concurrently, not one after the other; on the first card of a visit, from the
+    // requests index.html already started (taken now, synchronously, before `mount`
+    // drops whatever is left).
+    refresh_me(api::take_prefetch("me"));
+    refresh_key(api::take_prefetch("key"));
 
     // A key cached for another member (shared device) must not draw a code.
     let active_key = Memo::new(move |_| {
@@ -144,7 +147,7 @@ pub fn CardPage() -> impl IntoView {
     Effect::new(move |prev: Option<i64>| {
         let s = step.get();
         if prev.is_some_and(|p| p != s) && !page_hidden() {
-            refresh_me();
+            refresh_me(None);
         }
         s
     });
@@ -182,8 +185,8 @@ pub fn CardPage() -> impl IntoView {
     let has_me = Memo::new(move |_| me.with(Option::is_some));
     let retry = move || {
         load_error.set(None);
-        refresh_me();
-        refresh_key();
+        refresh_me(None);
+        refresh_key(None);
     };
 
     let card = move || {
