@@ -11,8 +11,9 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
 BIND ?= 127.0.0.1:8080
-# The embedded default. Kept in ./data so `git clean`/.gitignore cover it.
-RUN_DATABASE_URL ?= sqlite://data/member-center.db?mode=rwc
+# DATABASE_URL when set (e.g. postgres://…), else the embedded default, kept in ./data
+# so .gitignore covers it.
+RUN_DATABASE_URL ?= $(or $(DATABASE_URL),sqlite://data/member-center.db?mode=rwc)
 # Where the API tests find Postgres; the tests make their own database per test.
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
