@@ -3,7 +3,7 @@
 // registration, and this worker leaves /staff/ alone even though its scope is "/".
 //
 // - Navigations to member pages (/, /login, /points, ...: any path outside /staff/ and
-//   /api/ whose last segment has no dot; the server answers them all with the same
+//   /api/, other than /healthz and /metrics, whose last segment has no dot; the server answers them all with the same
 //   index.html) are stale-while-revalidate: the cached index.html answers at once and a
 //   fresh copy replaces it in the background.
 // - Trunk's content-hashed files (member-<16 hex>.js, member-<16 hex>_bg.wasm) are
@@ -34,20 +34,22 @@ function assetsOf(html) {
   return found;
 }
 
-// Stores a fresh index.html under SHELL and makes sure the assets it names are cached;
-// drops hashed assets named by neither it nor the index.html it replaces.
+// Caches the assets a fresh index.html names, then stores it under SHELL and drops hashed
+// assets named by neither it nor the index.html it replaces. If any asset cannot be
+// fetched, addAll rejects before the put: the old shell (whose assets are all cached)
+// stays, so an offline visit still boots, and the next refresh tries again.
 async function store(cache, response) {
   const html = await response.clone().text();
   const old = await cache.match(SHELL, { ignoreVary: true });
   const keep = assetsOf(html);
   const previous = old ? assetsOf(await old.text()) : new Set();
-  await cache.put(SHELL, response);
   const missing = [];
   for (const path of keep) {
     if (!(await cache.match(path, { ignoreVary: true }))) missing.push(path);
   }
   // Usually straight from the HTTP cache: the page has just loaded them.
   await cache.addAll(missing);
+  await cache.put(SHELL, response);
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
     if (HASHED.test(path) && !keep.has(path) && !previous.has(path)) {
@@ -119,7 +121,9 @@ self.addEventListener("fetch", (event) => {
   // Network only, never cached: the API and the staff app.
   if (path.startsWith("/api/") || path === "/staff" || path.startsWith("/staff/")) return;
   if (request.mode === "navigate") {
-    // Real files (/unsupported.html, ...) go to the network as usual.
+    // Real files (/unsupported.html, ...) and the server's own endpoints go to the
+    // network as usual.
+    if (path === "/healthz" || path === "/metrics") return;
     if (path.split("/").pop().includes(".")) return;
     event.respondWith(shell(event));
   } else if (HASHED.test(path)) {

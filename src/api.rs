@@ -82,11 +82,20 @@ async fn exchange(
 
 /// Waits for a `fetch` promise and reads its status and body.
 async fn read(fetch: Promise) -> Result<(u16, String), ApiError> {
-    let response: Response = JsFuture::from(fetch)
+    read_body(response_of(fetch).await?).await
+}
+
+/// Waits for a `fetch` promise's response (headers in, body not yet read).
+async fn response_of(fetch: Promise) -> Result<Response, ApiError> {
+    JsFuture::from(fetch)
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()
-        .map_err(|_| ApiError::Network)?;
+        .map_err(|_| ApiError::Network)
+}
+
+/// Reads a response's status and body.
+async fn read_body(response: Response) -> Result<(u16, String), ApiError> {
     let status = response.status();
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
@@ -211,11 +220,21 @@ pub async fn me_with(prefetch: Option<Prefetch>) -> Result<MeView, ApiError> {
     }
 }
 
-/// `/me/card-key`, from the prefetched response when there is one.
-pub async fn card_key_with(prefetch: Option<Prefetch>) -> Result<CardKeyView, ApiError> {
+/// `/me/card-key`, from the prefetched response when there is one, with the device time
+/// (ms) that response arrived at as index.html recorded it (`__at`): the app reads it
+/// only after the wasm has loaded, too late to measure the clock offset with.
+pub async fn card_key_with(
+    prefetch: Option<Prefetch>,
+) -> Result<(CardKeyView, Option<f64>), ApiError> {
     match prefetch {
-        Some(Prefetch(fetch)) => parse(read(fetch).await?),
-        None => card_key().await,
+        Some(Prefetch(fetch)) => {
+            let response = response_of(fetch).await?;
+            let arrived_ms = Reflect::get(&response, &JsValue::from_str("__at"))
+                .ok()
+                .and_then(|v| v.as_f64());
+            Ok((parse(read_body(response).await?)?, arrived_ms))
+        }
+        None => Ok((card_key().await?, None)),
     }
 }
 

@@ -2,7 +2,12 @@
 
 /// The device's unix time in seconds.
 pub fn device_unix() -> i64 {
-    (js_sys::Date::now() / 1000.0).floor() as i64
+    unix_of_ms(js_sys::Date::now())
+}
+
+/// A `Date.now()` reading (ms) in unix seconds.
+pub fn unix_of_ms(ms: f64) -> i64 {
+    (ms / 1000.0).floor() as i64
 }
 
 /// Milliseconds since page start, for time-to-card measurements.

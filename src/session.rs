@@ -63,9 +63,19 @@ pub fn load_key() -> Option<DeviceKey> {
     })
 }
 
-/// Parses a fresh key from the server, stores it, and returns it.
-pub fn accept_key(view: &CardKeyView) -> Option<DeviceKey> {
-    let key = DeviceKey::from_view(view, clock::device_unix())?;
+/// The device time the server's `server_unix` is compared with: when the response arrived
+/// (`arrived_ms`, a `Date.now()` reading, if recorded), else `now`.
+fn device_unix_at(arrived_ms: Option<f64>, now: impl FnOnce() -> i64) -> i64 {
+    arrived_ms
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .map_or_else(now, clock::unix_of_ms)
+}
+
+/// Parses a fresh key from the server, stores it, and returns it. `arrived_ms`: when the
+/// response arrived, if that was recorded (the prefetch in index.html), so the download
+/// time of the wasm does not skew the clock offset.
+pub fn accept_key(view: &CardKeyView, arrived_ms: Option<f64>) -> Option<DeviceKey> {
+    let key = DeviceKey::from_view(view, device_unix_at(arrived_ms, clock::device_unix))?;
     storage::set_json(
         CARD_KEY,
         &StoredKey {
@@ -105,5 +115,18 @@ mod tests {
             ..view
         };
         assert!(DeviceKey::from_view(&bad, 0).is_none());
+    }
+
+    #[test]
+    fn clock_offset_is_measured_when_the_response_arrived() {
+        // Arrived at device time 1_700_000_000.9 s; read 4 s later, after the wasm loaded.
+        assert_eq!(
+            device_unix_at(Some(1_700_000_000_900.0), || 1_700_000_004),
+            1_700_000_000
+        );
+        // Not recorded (a plain request) or nonsense: the time it is read.
+        assert_eq!(device_unix_at(None, || 1_700_000_004), 1_700_000_004);
+        assert_eq!(device_unix_at(Some(f64::NAN), || 7), 7);
+        assert_eq!(device_unix_at(Some(0.0), || 7), 7);
     }
 }

@@ -34,6 +34,12 @@ fn mark_card_drawn() {
     }
 }
 
+/// Whether a key (by its member number) may draw the code for the member shown (if known
+/// yet): a key cached for another member (shared device, another tab) must not.
+fn key_is_usable(key_member_no: Option<&str>, member_no: Option<&str>) -> bool {
+    key_member_no.is_some_and(|k| member_no.is_none_or(|m| m == k))
+}
+
 fn page_hidden() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
@@ -97,8 +103,8 @@ pub fn CardPage() -> impl IntoView {
     let refresh_key = move |prefetch: Option<api::Prefetch>| {
         spawn_local(async move {
             match api::card_key_with(prefetch).await {
-                Ok(view) => {
-                    if let Some(k) = session::accept_key(&view) {
+                Ok((view, arrived_ms)) => {
+                    if let Some(k) = session::accept_key(&view, arrived_ms) {
                         key.set(Some(k));
                     }
                 }
@@ -117,8 +123,9 @@ pub fn CardPage() -> impl IntoView {
     // A key cached for another member (shared device) must not draw a code.
     let active_key = Memo::new(move |_| {
         let k = key.get()?;
-        let matches = me.with(|m| m.as_ref().is_none_or(|m| m.member_no == k.member_no));
-        matches.then_some(k)
+        let usable = me
+            .with(|m| key_is_usable(Some(&k.member_no), m.as_ref().map(|m| m.member_no.as_str())));
+        usable.then_some(k)
     });
     let server_now = move || {
         let offset = active_key.with(|k| k.as_ref().map_or(0, |k| k.clock_offset));
@@ -143,11 +150,16 @@ pub fn CardPage() -> impl IntoView {
             mark_card_drawn();
         }
     });
-    // Each new code is also a cheap moment to pick up points credited at the till.
+    // Each new code is also a cheap moment to pick up points credited at the till, and
+    // to try again for a key if there is no usable one (the first `/me/card-key` failed,
+    // or the cached key is another member's after a sign-in in another tab).
     Effect::new(move |prev: Option<i64>| {
         let s = step.get();
         if prev.is_some_and(|p| p != s) && !page_hidden() {
             refresh_me(None);
+            if active_key.with_untracked(Option::is_none) {
+                refresh_key(None);
+            }
         }
         s
     });
@@ -285,5 +297,20 @@ pub fn CardPage() -> impl IntoView {
             </header>
             {card}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_members_own_key_is_usable() {
+        assert!(!key_is_usable(None, None));
+        assert!(!key_is_usable(None, Some("8600012345")));
+        // Warm start before `/me` answers: the cached key draws the code.
+        assert!(key_is_usable(Some("8600012345"), None));
+        assert!(key_is_usable(Some("8600012345"), Some("8600012345")));
+        assert!(!key_is_usable(Some("8600012345"), Some("8600099999")));
     }
 }

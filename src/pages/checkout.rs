@@ -59,6 +59,21 @@ fn attempt_for(
     }
 }
 
+/// Whether a failed purchase must be retried with the same attempt (key, order ref, body).
+/// Only a definite 4xx refusal ends the attempt: after no answer, a 5xx (`internal`,
+/// `timeout`, a proxy's 502/504) or an answer we cannot read, the server may already have
+/// committed the purchase, and a new key would credit it twice.
+fn keeps_pending(e: &ApiError) -> bool {
+    match e {
+        ApiError::Server { status, code, .. } => {
+            !(400..500).contains(status)
+                || [codes::REQUEST_IN_PROGRESS, codes::TIMEOUT, codes::INTERNAL]
+                    .contains(&code.as_str())
+        }
+        ApiError::Network | ApiError::Unexpected { .. } => true,
+    }
+}
+
 /// `POS-20250301120506-3fa9c1`: readable on a receipt, unique enough per store.
 fn generated_order_ref() -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
@@ -260,10 +275,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     request_animation_frame(move || focus(scan_ref));
                 }
                 Err(e) => {
-                    // Only "no answer" and "still running" may be retried with the same
-                    // key; after any other answer the next try is a new purchase.
-                    let same_key = e.is_network() || e.code() == codes::REQUEST_IN_PROGRESS;
-                    if !same_key {
+                    if !keeps_pending(&e) {
                         pending.set(None);
                     }
                     fail(e);
@@ -515,6 +527,44 @@ mod tests {
         });
         assert_eq!(typed.body.order_ref, "A-7");
         assert_eq!(typed.idempotency_key, "k3");
+    }
+
+    fn server(status: u16, code: &str) -> ApiError {
+        ApiError::Server {
+            status,
+            code: code.into(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_definite_refusal_ends_the_attempt() {
+        // The server may have committed: retry with the same key and order ref.
+        for e in [
+            ApiError::Network,
+            ApiError::Unexpected { status: 502 },
+            ApiError::Unexpected { status: 504 },
+            ApiError::Unexpected { status: 200 },
+            ApiError::Unexpected { status: 400 },
+            server(409, codes::REQUEST_IN_PROGRESS),
+            server(503, codes::TIMEOUT),
+            server(500, codes::INTERNAL),
+            server(502, "bad_gateway"),
+            server(504, codes::TIMEOUT),
+        ] {
+            assert!(keeps_pending(&e), "{e:?} must keep the pending attempt");
+        }
+        // A definite refusal: the next try is a new purchase.
+        for e in [
+            server(400, codes::INVALID_AMOUNT),
+            server(409, codes::DUPLICATE_ORDER),
+            server(422, codes::CARD_CODE_EXPIRED),
+            server(409, codes::CARD_CODE_USED),
+            server(401, codes::UNAUTHENTICATED),
+            server(429, codes::RATE_LIMITED),
+        ] {
+            assert!(!keeps_pending(&e), "{e:?} must clear the pending attempt");
+        }
     }
 
     #[test]
