@@ -70,6 +70,27 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&session_token()).unwrap_or_default())
 }
 
+/// Password hashes checked at once, server-wide: each argon2 check takes ~19 MiB and a
+/// core for a while, so a burst of logins must queue instead of exhausting memory.
+pub const PASSWORD_CHECKS_AT_ONCE: usize = 4;
+
+/// Runs `f` on the blocking pool once `gate` gives a permit. The permit moves into the
+/// blocking task, so a cancelled request does not free it while the work still runs.
+/// `None` when the gate is closed or the task panicked.
+pub async fn run_gated<T, F>(gate: &std::sync::Arc<tokio::sync::Semaphore>, f: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let permit = gate.clone().acquire_owned().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -91,6 +112,55 @@ mod tests {
         assert!(verify_password("s3cret-pass", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn gated_work_never_exceeds_the_permits() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let gate = Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE));
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..(PASSWORD_CHECKS_AT_ONCE * 4) {
+            let (gate, running, peak) = (gate.clone(), running.clone(), peak.clone());
+            tasks.push(tokio::spawn(async move {
+                run_gated(&gate, move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    true
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Some(true));
+        }
+        assert!(peak.load(Ordering::SeqCst) <= PASSWORD_CHECKS_AT_ONCE);
+        assert!(peak.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_caller_keeps_the_permit_until_the_work_ends() {
+        use std::sync::Arc;
+        let gate = Arc::new(tokio::sync::Semaphore::new(1));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let g = gate.clone();
+        let caller = tokio::spawn(async move { run_gated(&g, move || rx.recv().is_ok()).await });
+        while gate.available_permits() == 1 {
+            tokio::task::yield_now().await;
+        }
+        caller.abort();
+        let _ = caller.await;
+        // The blocking work still runs: its permit is still taken.
+        assert_eq!(gate.available_permits(), 0);
+        tx.send(()).unwrap();
+        let _permit = tokio::time::timeout(std::time::Duration::from_secs(5), gate.acquire())
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub struct Config {
     /// Seeds demo data and routes `GET /api/v1/dev/outbox`.
     pub dev: bool,
     /// HMAC key for sessions and OTPs; when `None` it is read from (or generated into)
-    /// `data_dir/member-secret`.
+    /// `data_dir/member-secret` on SQLite, and kept in the database (shared by every
+    /// instance) on Postgres.
     pub member_secret: Option<String>,
     pub data_dir: PathBuf,
     /// Added to the system clock: lets tests and demos move time forward.
@@ -144,9 +145,16 @@ impl Drop for RunningServer {
 
 /// Connects, migrates, seeds (dev) and binds; returns once the socket accepts connections.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let secret = secret::load_or_create(config.member_secret.as_deref(), &config.data_dir)?;
     let db = db::Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    // Without MEMBER_SECRET: SQLite keeps the generated key in a file next to it; Postgres
+    // (possibly several instances) keeps it in the database so they all share it.
+    let secret = match (&config.member_secret, db.backend()) {
+        (None, db::Backend::Postgres) => {
+            secret::load_or_create_shared(&db, &config.data_dir).await?
+        }
+        (given, _) => secret::load_or_create(given.as_deref(), &config.data_dir)?,
+    };
     let clock = Clock::with_offset(config.clock_offset_secs);
     if config.dev {
         db::seed::dev(&db, clock.now()).await?;
@@ -160,6 +168,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         dev: config.dev,
         otp_sends_per_ip_hour: config.otp_sends_per_ip_hour,
         metrics: Arc::new(metrics::Metrics::default()),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(crypto::PASSWORD_CHECKS_AT_ONCE)),
     };
     let app = http::router(state.clone(), &config.static_dir);
     let listener = tokio::net::TcpListener::bind(config.bind)

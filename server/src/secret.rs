@@ -52,6 +52,42 @@ impl Secret {
     }
 }
 
+/// Postgres without MEMBER_SECRET: the key kept in the database, shared by every
+/// instance on it. The first instance stores it: the key of an existing
+/// `data_dir/member-secret` (so sessions survive the upgrade), else a fresh random one;
+/// a concurrent first start loses the insert race and reads the winner's key.
+pub async fn load_or_create_shared(
+    db: &crate::db::Db,
+    data_dir: &Path,
+) -> Result<Secret, crate::StartError> {
+    let candidate = match std::fs::read_to_string(data_dir.join(FILE_NAME)) {
+        Ok(text) => Secret::from_text(&text)?,
+        Err(_) => random(),
+    };
+    let text = String::from_utf8(candidate.0)
+        .map_err(|_| crate::db::DbError::Corrupt("generated secret is not text"))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&text)
+    .execute(&mut *tx)
+    .await
+    .map_err(crate::db::DbError::from)?;
+    let stored: String = sqlx::query_scalar("SELECT secret FROM server_secret WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::db::DbError::from)?;
+    tx.commit().await.map_err(crate::db::DbError::from)?;
+    Ok(Secret::from_text(&stored)?)
+}
+
+fn random() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    Secret(crate::crypto::hex(&bytes).into_bytes())
+}
+
 /// Uses `given` (from the environment) or the key saved in `data_dir`, creating it
 /// (mode 0600) on the first run.
 pub fn load_or_create(given: Option<&str>, data_dir: &Path) -> Result<Secret, SecretError> {

@@ -15,4 +15,6 @@ pub struct AppState {
     pub dev: bool,
     pub otp_sends_per_ip_hour: i64,
     pub metrics: Arc<Metrics>,
+    /// Caps concurrent argon2 password checks (`crypto::PASSWORD_CHECKS_AT_ONCE`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }

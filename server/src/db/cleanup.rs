@@ -11,6 +11,7 @@ pub struct Removed {
     pub otp_codes: u64,
     pub idempotency_keys: u64,
     pub throttling_rows: u64,
+    pub outbox: u64,
 }
 
 pub async fn run(db: &Db, now: i64) -> Result<Removed, DbError> {
@@ -29,6 +30,12 @@ pub async fn run(db: &Db, now: i64) -> Result<Removed, DbError> {
     // Kept two days, comfortably over the promised 24 h.
     removed.idempotency_keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
         .bind(now - 2 * DAY)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    // Dev-only messages, with codes in clear: a day is plenty.
+    removed.outbox = sqlx::query("DELETE FROM outbox WHERE created_at <= $1")
+        .bind(now - DAY)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -90,24 +90,14 @@ pub async fn sign_in(db: &Db, s: SignIn<'_>) -> Result<SignedIn, DbError> {
     }
     otp::consume(&mut tx, code_id).await?;
     let signed_in = match (existing, s.name) {
-        (Some(member), _) => {
-            if s.marketing_consent && member.marketing_consent == 0 {
-                sqlx::query(
-                    "UPDATE members SET marketing_consent = 1, marketing_consent_at = $1 WHERE id = $2",
-                )
-                .bind(s.now)
-                .bind(member.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            SignedIn {
-                member_id: member.id,
-                new_member: false,
-            }
-        }
-        (None, Some(name)) => SignedIn {
-            member_id: create(&mut tx, &s, name).await?,
-            new_member: true,
+        (Some(member), _) => returning(&mut tx, &s, &member).await?,
+        (None, Some(name)) => match create(&mut tx, &s, name).await? {
+            Created::New(member_id) => SignedIn {
+                member_id,
+                new_member: true,
+            },
+            // A concurrent first sign-in for this phone won: sign in that member.
+            Created::Exists(member) => returning(&mut tx, &s, &member).await?,
         },
         (None, None) => return Err(DbError::NameRequired),
     };
@@ -124,7 +114,34 @@ pub async fn sign_in(db: &Db, s: SignIn<'_>) -> Result<SignedIn, DbError> {
     Ok(signed_in)
 }
 
-async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<i64, DbError> {
+/// An existing member signing in again: records a newly given marketing consent.
+async fn returning(
+    tx: &mut AnyConnection,
+    s: &SignIn<'_>,
+    member: &MemberRow,
+) -> Result<SignedIn, DbError> {
+    if s.marketing_consent && member.marketing_consent == 0 {
+        sqlx::query(
+            "UPDATE members SET marketing_consent = 1, marketing_consent_at = $1 WHERE id = $2",
+        )
+        .bind(s.now)
+        .bind(member.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(SignedIn {
+        member_id: member.id,
+        new_member: false,
+    })
+}
+
+enum Created {
+    New(i64),
+    /// The phone was taken meanwhile (a concurrent first sign-in committed first).
+    Exists(MemberRow),
+}
+
+async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Created, DbError> {
     let tier: Option<String> =
         sqlx::query_scalar("SELECT code FROM tiers ORDER BY growth_threshold LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -132,14 +149,15 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<i6
     let tier = tier.ok_or(DbError::NoTiers)?;
     let key = crate::crypto::card_key();
     // Member numbers are random (not guessable from sign-up order); a collision just
-    // draws again.
+    // draws again. A conflict on `phone` means another sign-in created this member after
+    // our look-up (Postgres waits for it to commit; read committed then sees its row).
     for _ in 0..8 {
         let member_no = member_no_from_random(crate::crypto::random_u64());
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO members (member_no, phone, name, tier_code, card_key, \
                                   privacy_consent_at, marketing_consent, marketing_consent_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) \
-             ON CONFLICT (member_no) DO NOTHING RETURNING id",
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(&member_no)
         .bind(s.phone)
@@ -152,7 +170,10 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<i6
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
-            return Ok(id);
+            return Ok(Created::New(id));
+        }
+        if let Some(member) = by_phone_in(&mut *tx, s.phone).await? {
+            return Ok(Created::Exists(member));
         }
     }
     Err(DbError::Corrupt("could not draw a free member number"))

@@ -1,4 +1,5 @@
-//! Messages that would go out by SMS. Written in every mode; listed only in `--dev`.
+//! Messages that would go out by SMS. Written (with the code in clear) only in `--dev`,
+//! where `GET /api/v1/dev/outbox` lists them; cleanup drops rows after 24 h.
 
 use sqlx::AnyConnection;
 

@@ -61,6 +61,7 @@ pub async fn send_otp(
             text: &text,
             now: state.clock.now(),
             per_ip_per_hour: state.otp_sends_per_ip_hour,
+            dev: state.dev,
         },
     )
     .await?;
@@ -68,7 +69,11 @@ pub async fn send_otp(
         // Dev only: the code in the log is how a developer signs in without SMS.
         tracing::info!(phone = %phone.masked(), %code, "dev OTP queued in the outbox");
     } else {
-        tracing::info!(phone = %phone.masked(), "OTP queued; no SMS gateway is configured");
+        // Never the code: without dev it exists in clear nowhere but in this request.
+        tracing::warn!(
+            phone = %phone.masked(),
+            "OTP stored but not delivered: no SMS gateway is configured"
+        );
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -83,7 +88,7 @@ pub async fn send_otp(
     request_body = VerifyOtpRequest,
     responses(
         (status = 200, description = "Signed in; sets the mc_member cookie", body = MeView),
-        (status = 400, description = "invalid_phone / invalid_code / consent_required / name_required", body = ErrorBody),
+        (status = 400, description = "invalid_phone / invalid_code / consent_required / name_required / invalid_input", body = ErrorBody),
         (status = 410, description = "otp_expired / otp_locked", body = ErrorBody),
     ))]
 pub async fn verify(
@@ -104,9 +109,14 @@ pub async fn verify(
             "请先阅读并同意隐私政策 / Please accept the privacy policy".into(),
         ));
     }
-    let name = req.name.as_deref().map(str::trim).filter(|n| {
-        !n.is_empty() && n.chars().count() <= NAME_MAX_CHARS && !n.chars().any(char::is_control)
-    });
+    let name = req.name.as_deref().map(str::trim);
+    // Postgres refuses NUL in text (a 500 otherwise): control characters are bad input.
+    if name.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(ApiError::invalid_input(
+            "姓名含有无效字符 / The name contains invalid characters",
+        ));
+    }
+    let name = name.filter(|n| !n.is_empty() && n.chars().count() <= NAME_MAX_CHARS);
     let now = state.clock.now();
     let token = crate::crypto::session_token();
     let signed_in = members::sign_in(

@@ -45,6 +45,12 @@ pub(super) async fn login(
             "请输入用户名和密码 / Enter username and password",
         ));
     }
+    // Postgres refuses NUL in text (a 500 otherwise); no username has control characters.
+    if username.chars().any(char::is_control) {
+        return Err(ApiError::invalid_input(
+            "用户名含有无效字符 / The username contains invalid characters",
+        ));
+    }
     let now = state.clock.now();
     // Every check takes a unit of both budgets before the password is looked at, so
     // parallel guesses get no more checks than sequential ones; a right password gives
@@ -73,9 +79,12 @@ pub(super) async fn login(
         |a| a.password_hash.clone(),
     );
     let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || crate::crypto::verify_password(&password, &hash))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    // At most `PASSWORD_CHECKS_AT_ONCE` argon2 checks run at once; the rest queue.
+    let ok = crate::crypto::run_gated(&state.password_checks, move || {
+        crate::crypto::verify_password(&password, &hash)
+    })
+    .await
+    .ok_or(ApiError::Internal)?;
     let account = account.filter(|a| ok && a.active == 1);
     let Some(account) = account else {
         staff::record_failure(&state.db, username, ip, now).await?;
@@ -116,6 +125,7 @@ pub(super) async fn login(
     request_body = StaffLoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the mc_staff cookie", body = StaffView),
+        (status = 400, description = "invalid_input", body = ErrorBody),
         (status = 401, description = "bad_credentials", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
     ))]

@@ -57,6 +57,8 @@ pub struct TestApp {
     pub db: Db,
     /// The server's clock (shared): `advance_clock` lets minutes pass without sleeping.
     pub clock: Clock,
+    /// The server's database, for tests that call `member_server::db` directly.
+    pub database_url: String,
 }
 
 /// Direct database access for invariants and for looking behind the API.
@@ -157,6 +159,17 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_with(backend, |_| {}, test).await;
+}
+
+/// `run` with the server's `Config` adjusted first (e.g. `|cfg| cfg.dev = false`; without
+/// dev there is no seed, so no staff accounts and no dev outbox route).
+pub async fn run_with<C, F, Fut>(backend: Backend, configure: C, test: F)
+where
+    C: FnOnce(&mut Config),
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().expect("temp dir");
     let mut pg: Option<PgDatabase> = None;
     let database_url = match backend {
@@ -194,7 +207,7 @@ where
     )
     .expect("staff index");
 
-    let config = Config {
+    let mut config = Config {
         database_url: database_url.clone(),
         bind: "127.0.0.1:0".parse().expect("bind addr"),
         static_dir,
@@ -203,6 +216,7 @@ where
         data_dir,
         ..Config::default()
     };
+    configure(&mut config);
     let server: RunningServer = match member_server::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -232,6 +246,7 @@ where
         backend,
         db: db.clone(),
         clock: server.state().clock.clone(),
+        database_url: database_url.clone(),
     };
 
     let outcome = AssertUnwindSafe(test(app.clone())).catch_unwind().await;

@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod authz;
 mod concurrency;
+mod hardening;
 mod limits;
 mod ops;
 mod purchase;
