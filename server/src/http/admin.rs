@@ -12,6 +12,7 @@ use crate::state::AppState;
     request_body = StaffLoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the mc_staff cookie", body = StaffView),
+        (status = 400, description = "invalid_input", body = ErrorBody),
         (status = 401, description = "bad_credentials", body = ErrorBody),
         (status = 403, description = "not an admin account", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody),
