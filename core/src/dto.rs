@@ -81,6 +81,17 @@ wire! {
         /// True when this verify created the account.
         #[serde(default)]
         pub new_member: bool,
+        /// The next points to expire ("120 分将于 12月31日 过期"); absent when none do.
+        #[serde(default)]
+        pub expiring: Option<ExpiringPoints>,
+    }
+
+    pub struct ExpiringPoints {
+        pub points: i64,
+        /// The instant they expire (RFC 3339, UTC).
+        pub at: String,
+        /// The last local day (Asia/Shanghai) they can be spent: `YYYY-MM-DD`.
+        pub last_day: String,
     }
 
     /// GET /api/v1/me/card-code: the current code, for clients that don't compute it.
@@ -159,11 +170,234 @@ wire! {
     pub struct LedgerItem {
         /// `earn`, `redeem`, `expire`, `adjust`, `refund`
         pub kind: String,
-        /// Signed: negative for redeem/expire.
+        /// Signed: negative for redeem/expire (and a refund's claw-back).
         pub points: i64,
         pub reason: String,
         pub at: String,
         pub store_name: Option<String>,
+        /// For earned points: when they expire (RFC 3339), if they do.
+        #[serde(default)]
+        pub expires_at: Option<String>,
+    }
+
+    /// An item in the points mall, as the signed-in member sees it
+    /// (GET /api/v1/mall/items, GET /api/v1/mall/items/{id}).
+    pub struct MallItem {
+        pub id: i64,
+        pub name: String,
+        pub description: String,
+        /// Free text chosen by the brand, e.g. "饮品券"; the app groups by it.
+        pub category: String,
+        /// `goods` (collected in store), `voucher` (own-brand), `partner` (partner reward).
+        pub kind: String,
+        pub image_url: Option<String>,
+        pub points_price: i64,
+        /// Cash paid at pickup on top of the points (points + cash items); 0 for most.
+        pub cash_cents: i64,
+        /// Units left.
+        pub stock: i64,
+        pub per_member_limit: Option<i64>,
+        /// Units this member has redeemed (not counting cancelled orders).
+        pub redeemed_by_me: i64,
+        /// The lowest tier allowed, when the item is tier-only.
+        pub required_tier: Option<TierRef>,
+        /// True when the member's tier is below `required_tier`.
+        pub locked: bool,
+        pub available_from: Option<String>,
+        pub available_until: Option<String>,
+    }
+
+    /// POST /api/v1/mall/orders (with an Idempotency-Key header)
+    pub struct MallOrderRequest {
+        pub item_id: i64,
+        #[serde(default = "one")]
+        pub quantity: i64,
+    }
+
+    /// 201 from POST /api/v1/mall/orders
+    pub struct MallOrderResult {
+        pub order_code: String,
+        pub points_spent: i64,
+        /// Balance after the redemption.
+        pub points: i64,
+        pub cash_cents: i64,
+        pub item_name: String,
+        pub quantity: i64,
+        pub status: String,
+    }
+
+    /// An order as the member (GET /api/v1/me/mall/orders[/{code}]) and staff see it.
+    pub struct MallOrder {
+        pub order_code: String,
+        pub item_id: i64,
+        pub item_name: String,
+        pub image_url: Option<String>,
+        pub quantity: i64,
+        pub points_spent: i64,
+        pub cash_cents: i64,
+        /// `pending` (to collect), `collected`, `cancelled`, `refunded`
+        pub status: String,
+        pub created_at: String,
+        pub collected_at: Option<String>,
+        pub collected_store_name: Option<String>,
+        pub closed_at: Option<String>,
+        pub close_reason: Option<String>,
+    }
+
+    pub struct MallOrderPage {
+        pub items: Vec<MallOrder>,
+        pub next: Option<String>,
+    }
+
+    /// GET /api/v1/staff/mall/orders/{code}: the order and whose it is.
+    pub struct StaffMallOrder {
+        pub order: MallOrder,
+        pub member_no: String,
+        pub member_name: String,
+        pub phone_masked: String,
+    }
+
+    /// POST /api/v1/staff/mall/orders/{code}/cancel (with an Idempotency-Key header)
+    pub struct CancelOrderRequest {
+        pub reason: String,
+    }
+
+    /// Answer of a cancel: the order as it is now and the member's balance.
+    pub struct CancelOrderResult {
+        pub order: MallOrder,
+        pub points_returned: i64,
+        pub points: i64,
+    }
+
+    /// POST /api/v1/staff/refunds (with an Idempotency-Key header): a purchase of this
+    /// store was returned; the points it earned are taken back.
+    pub struct RefundRequest {
+        pub order_ref: String,
+        pub reason: String,
+    }
+
+    pub struct RefundResult {
+        pub order_ref: String,
+        pub points_clawed_back: i64,
+        /// Points the member had already spent, so could not be taken back.
+        pub shortfall: i64,
+        pub growth_clawed_back: i64,
+        pub points: i64,
+    }
+
+    /// POST /api/v1/admin/mall/items; PATCH takes `MallItemPatch`.
+    pub struct NewMallItem {
+        pub name: String,
+        pub points_price: i64,
+        pub stock: i64,
+        #[serde(default)]
+        pub per_member_limit: Option<i64>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        pub category: Option<String>,
+        /// `goods` (default), `voucher` or `partner`.
+        #[serde(default)]
+        pub kind: Option<String>,
+        #[serde(default)]
+        pub image_url: Option<String>,
+        #[serde(default)]
+        pub cash_cents: Option<i64>,
+        /// Tier code; only members at this tier or above may redeem.
+        #[serde(default)]
+        pub min_tier: Option<String>,
+        /// RFC 3339
+        #[serde(default)]
+        pub available_from: Option<String>,
+        #[serde(default)]
+        pub available_until: Option<String>,
+        #[serde(default)]
+        pub hidden: Option<bool>,
+        /// Lower sorts first.
+        #[serde(default)]
+        pub sort: Option<i64>,
+    }
+
+    /// PATCH /api/v1/admin/mall/items/{id}: absent fields stay; `null` clears an
+    /// optional one (limit, tier, image, dates).
+    pub struct MallItemPatch {
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub points_price: Option<i64>,
+        #[serde(default)]
+        pub stock: Option<i64>,
+        #[serde(default, with = "nullable")]
+        pub per_member_limit: Option<Option<i64>>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        pub category: Option<String>,
+        #[serde(default)]
+        pub kind: Option<String>,
+        #[serde(default, with = "nullable")]
+        pub image_url: Option<Option<String>>,
+        #[serde(default)]
+        pub cash_cents: Option<i64>,
+        #[serde(default, with = "nullable")]
+        pub min_tier: Option<Option<String>>,
+        #[serde(default, with = "nullable")]
+        pub available_from: Option<Option<String>>,
+        #[serde(default, with = "nullable")]
+        pub available_until: Option<Option<String>>,
+        #[serde(default)]
+        pub hidden: Option<bool>,
+        #[serde(default)]
+        pub sort: Option<i64>,
+    }
+
+    /// An item as the brand sees it (GET /api/v1/admin/mall/items, PATCH answer).
+    pub struct AdminMallItem {
+        pub id: i64,
+        pub name: String,
+        pub description: String,
+        pub category: String,
+        pub kind: String,
+        pub image_url: Option<String>,
+        pub points_price: i64,
+        pub cash_cents: i64,
+        pub stock: i64,
+        pub per_member_limit: Option<i64>,
+        pub min_tier: Option<String>,
+        pub available_from: Option<String>,
+        pub available_until: Option<String>,
+        pub hidden: bool,
+        pub sort: i64,
+        /// Units in orders that are not cancelled or refunded.
+        pub redeemed: i64,
+    }
+
+    /// 201 from POST /api/v1/admin/mall/items
+    pub struct Created {
+        pub id: i64,
+    }
+
+    /// POST /api/v1/admin/members/{member_no}/points (with an Idempotency-Key header)
+    pub struct PointsAdjustRequest {
+        /// Signed, non-zero: positive credits a new batch, negative spends oldest first.
+        pub points: i64,
+        pub reason: String,
+    }
+
+    pub struct PointsAdjustResult {
+        pub member_no: String,
+        pub points_changed: i64,
+        pub points: i64,
+    }
+
+    /// GET / PUT /api/v1/admin/points-rules: how long newly earned points stay valid.
+    pub struct PointsRules {
+        /// `never`, `days` (valid through the day N days later), `month_end` (through
+        /// the end of the Nth month after earning; 0 = that month) or `year_end`
+        /// (through 31 Dec of the year earned + N).
+        pub expiry: String,
+        #[serde(default)]
+        pub n: i64,
     }
 
     /// GET /api/v1/tiers: the program's tiers in order (public).
@@ -180,6 +414,31 @@ wire! {
         pub text: String,
         pub code: String,
         pub at: String,
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// `Option<Option<T>>` for PATCH bodies: absent = `None`, `null` = `Some(None)`.
+mod nullable {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 
@@ -226,6 +485,19 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// The server gave up on the request (overloaded or a slow dependency).
     pub const TIMEOUT: &str = "timeout";
+    pub const INSUFFICIENT_POINTS: &str = "insufficient_points";
+    pub const OUT_OF_STOCK: &str = "out_of_stock";
+    /// The member has redeemed this item as often as allowed.
+    pub const LIMIT_REACHED: &str = "limit_reached";
+    /// The item is for a higher tier.
+    pub const TIER_REQUIRED: &str = "tier_required";
+    /// Hidden, not yet on sale, or no longer on sale.
+    pub const ITEM_UNAVAILABLE: &str = "item_unavailable";
+    pub const INVALID_QUANTITY: &str = "invalid_quantity";
+    /// The order was already collected, cancelled or refunded.
+    pub const ORDER_CLOSED: &str = "order_closed";
+    /// The purchase was already refunded.
+    pub const ALREADY_REFUNDED: &str = "already_refunded";
 }
 
 #[cfg(test)]

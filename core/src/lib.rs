@@ -3,7 +3,10 @@
 //! random bytes in, so every rule here is deterministic and property-testable.
 
 pub mod card_code;
+pub mod civil;
 pub mod dto;
+pub mod mall;
 pub mod money;
 pub mod phone;
+pub mod points;
 pub mod tiers;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod batch;
 pub mod cleanup;
 pub mod idempotency;
+pub mod ledger;
 pub mod limits;
 pub mod members;
 pub mod otp;
@@ -68,6 +69,20 @@ pub enum DbError {
     RateLimited { retry_after_secs: i64 },
     #[error("no tiers configured")]
     NoTiers,
+    #[error("not enough points")]
+    InsufficientPoints,
+    #[error("out of stock")]
+    OutOfStock,
+    #[error("per-member limit reached")]
+    LimitReached,
+    #[error("the order is no longer open")]
+    OrderClosed,
+    #[error("the purchase was already refunded")]
+    AlreadyRefunded,
+    #[error("not found")]
+    NotFound,
+    #[error("concurrent change; retry")]
+    Conflict,
 }
 
 #[derive(Clone)]

@@ -6,7 +6,8 @@ use member_core::dto::{PurchaseResult, TierRef};
 use member_core::money::Cents;
 use member_core::tiers::apply_purchase;
 
-use super::batch::{self, Arg, Stmt};
+use super::batch::{self, Arg, Refusal, Stmt};
+use super::ledger::{self, Entry};
 use super::idempotency::{self, Claim};
 use super::{audit, tiers, Backend, Db, DbError};
 
@@ -51,15 +52,11 @@ const INSERT_PURCHASE: &str =
     "INSERT INTO purchases (member_id, store_id, staff_id, order_ref, amount_cents, \
                             points_earned, growth_earned, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const INSERT_LEDGER: &str =
-    "INSERT INTO points_ledger (member_id, kind, points, reason, source_ref, \
-                                                        actor, store_id, created_at) \
-                             VALUES ($1, 'earn', $2, $3, $4, $5, $6, $7)";
-/// Balances move by increments (never written from a value computed in Rust), and the
+/// Growth moves by increment (never written from a value computed in Rust), and the
 /// step condition makes the code single-use even if the lock above were missing.
-const UPDATE_MEMBER: &str = "UPDATE members SET points = points + $1, growth = growth + $2, \
-                             tier_code = $3, last_code_step = $4 \
-                             WHERE id = $5 AND (last_code_step IS NULL OR last_code_step < $4)";
+const UPDATE_MEMBER: &str = "UPDATE members SET growth = growth + $1, tier_code = $2, \
+                             last_code_step = $3 \
+                             WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
 const COMPLETE_KEY: &str = "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
                             response_body = $2 WHERE id = $3";
 
@@ -91,6 +88,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let step = verify_totp(&key, p.totp, p.now, card.last_code_step).map_err(DbError::CardCode)?;
 
     let program = tiers::all_in(&mut tx).await?;
+    let expiry = ledger::expiry_rule_in(&mut tx).await?;
     if program.is_empty() {
         return Err(DbError::NoTiers);
     }
@@ -114,10 +112,19 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let actor = format!("staff:{}", p.staff_username);
-    let stmts = vec![
-        Stmt {
-            sql: INSERT_PURCHASE,
-            args: vec![
+    let earned = Entry {
+        member_id: card.id,
+        kind: "earn",
+        reason: format!("消费 {}", p.amount.to_yuan_string()),
+        source_ref: Some(p.order_ref.to_string()),
+        actor: actor.clone(),
+        store_id: Some(p.store_id),
+        now: p.now,
+    };
+    let mut stmts = vec![
+        Stmt::new(
+            INSERT_PURCHASE,
+            vec![
                 Arg::Int(card.id),
                 Arg::Int(p.store_id),
                 Arg::Int(p.staff_id),
@@ -127,53 +134,45 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
                 Arg::Int(outcome.growth_earned),
                 Arg::Int(p.now),
             ],
-        },
-        Stmt {
-            sql: INSERT_LEDGER,
-            args: vec![
-                Arg::Int(card.id),
-                Arg::Int(outcome.points_earned),
-                Arg::Text(format!("消费 {}", p.amount.to_yuan_string())),
-                Arg::Text(p.order_ref.to_string()),
-                Arg::Text(actor.clone()),
-                Arg::Int(p.store_id),
-                Arg::Int(p.now),
-            ],
-        },
-        Stmt {
-            sql: UPDATE_MEMBER,
-            args: vec![
-                Arg::Int(outcome.points_earned),
+        ),
+        Stmt::one(
+            UPDATE_MEMBER,
+            vec![
                 Arg::Int(outcome.growth_earned),
                 Arg::Text(outcome.tier_code.clone()),
                 Arg::Int(step),
                 Arg::Int(card.id),
             ],
-        },
-        Stmt {
-            sql: COMPLETE_KEY,
-            args: vec![Arg::Int(200), Arg::Text(body), Arg::Int(claim_id)],
-        },
-        Stmt {
-            sql: audit::INSERT,
-            args: vec![
-                Arg::Text(actor),
-                Arg::Text("purchase.record".into()),
-                Arg::Text(format!("member:{}", p.member_no)),
-                Arg::Text(format!(
-                    "order_ref={} amount_cents={} points={} growth={} tier={}",
-                    p.order_ref,
-                    p.amount.get(),
-                    outcome.points_earned,
-                    outcome.growth_earned,
-                    outcome.tier_code
-                )),
-                Arg::Int(p.now),
-            ],
-        },
+            Refusal::CardCodeReplayed,
+        ),
     ];
-    let expected = stmts.len() as u64;
-    let changed = batch::execute(&mut tx, db.backend(), stmts)
+    stmts.extend(ledger::plan_credit(
+        &earned,
+        outcome.points_earned,
+        expiry.expires_at(p.now),
+    ));
+    stmts.push(Stmt::new(
+        COMPLETE_KEY,
+        vec![Arg::Int(200), Arg::Text(body), Arg::Int(claim_id)],
+    ));
+    stmts.push(Stmt::new(
+        audit::INSERT,
+        vec![
+            Arg::Text(actor),
+            Arg::Text("purchase.record".into()),
+            Arg::Text(format!("member:{}", p.member_no)),
+            Arg::Text(format!(
+                "order_ref={} amount_cents={} points={} growth={} tier={}",
+                p.order_ref,
+                p.amount.get(),
+                outcome.points_earned,
+                outcome.growth_earned,
+                outcome.tier_code
+            )),
+            Arg::Int(p.now),
+        ],
+    ));
+    batch::execute(&mut tx, db.backend(), stmts)
         .await
         .map_err(|e| match e {
             DbError::Sqlx(sqlx::Error::Database(d)) if d.is_unique_violation() => {
@@ -181,10 +180,6 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
             }
             other => other,
         })?;
-    // One row per statement; fewer means the member update found the step spent.
-    if changed.iter().sum::<u64>() != expected {
-        return Err(DbError::CardCode(CardCodeError::Replayed));
-    }
     tx.commit().await?;
     Ok(Recorded::Fresh(result))
 }

@@ -154,6 +154,27 @@ impl From<DbError> for ApiError {
                 retry_after_secs,
                 message: format!("请求过于频繁，{}", wait_text(retry_after_secs)),
             },
+            DbError::InsufficientPoints => Self::Unprocessable(
+                codes::INSUFFICIENT_POINTS,
+                "积分不足 / Not enough points".into(),
+            ),
+            DbError::OutOfStock => {
+                Self::Unprocessable(codes::OUT_OF_STOCK, "已兑完 / Out of stock".into())
+            }
+            DbError::LimitReached => Self::Unprocessable(
+                codes::LIMIT_REACHED,
+                "已达每人兑换上限 / Redemption limit reached".into(),
+            ),
+            DbError::OrderClosed => Self::Conflict(
+                codes::ORDER_CLOSED,
+                "该订单已领取、取消或退还 / The order is already collected, cancelled or refunded"
+                    .into(),
+            ),
+            DbError::AlreadyRefunded => Self::Conflict(
+                codes::ALREADY_REFUNDED,
+                "该消费已退货 / This purchase was already refunded".into(),
+            ),
+            DbError::NotFound => Self::NotFound,
             DbError::Sqlx(sqlx::Error::PoolTimedOut) => Self::Timeout,
             other => {
                 tracing::error!(error = %other, "storage failure");

@@ -108,6 +108,7 @@ pub async fn points_history(
                 reason: r.reason,
                 at: rfc3339(r.created_at),
                 store_name: r.store_name,
+                expires_at: None,
             })
             .collect(),
         next,

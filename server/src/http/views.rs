@@ -37,6 +37,7 @@ pub fn me_view(m: &MemberRow, tiers: &[TierRule], new_member: bool) -> MeView {
         progress_permille: progress_permille(tiers, &m.tier_code, m.growth),
         marketing_consent: m.marketing_consent != 0,
         new_member,
+        expiring: None,
     }
 }
 

@@ -288,17 +288,45 @@ pub async fn ledger_mismatches(db: &Db) -> i64 {
     .await
 }
 
-/// Every member's balance equals the sum of their ledger rows, and none is negative.
+/// How many members' balances differ from what their batches still hold.
+pub async fn batch_mismatches(db: &Db) -> i64 {
+    db.scalar_i64(
+        "SELECT COUNT(*) FROM members m WHERE m.points <> COALESCE(\
+           (SELECT CAST(SUM(b.remaining) AS BIGINT) FROM points_batches b WHERE b.member_id = m.id), 0)",
+    )
+    .await
+}
+
+/// Every member's balance equals the sum of their ledger rows and of their batches'
+/// remaining points; no balance, batch or stock is negative; every allocation names a
+/// batch of the same member as its ledger row.
 async fn check_ledger(db: &Db) {
     let mismatched = ledger_mismatches(db).await;
     assert_eq!(
         mismatched, 0,
         "ledger invariant broken: {mismatched} member(s) whose points != sum(ledger)"
     );
+    let unbatched = batch_mismatches(db).await;
+    assert_eq!(
+        unbatched, 0,
+        "batch invariant broken: {unbatched} member(s) whose points != sum(batch remaining)"
+    );
     let negative = db
-        .scalar_i64("SELECT COUNT(*) FROM members WHERE points < 0")
+        .scalar_i64(
+            "SELECT (SELECT COUNT(*) FROM members WHERE points < 0) \
+                  + (SELECT COUNT(*) FROM points_batches WHERE remaining < 0) \
+                  + (SELECT COUNT(*) FROM mall_items WHERE stock < 0)",
+        )
         .await;
-    assert_eq!(negative, 0, "negative balances: {negative}");
+    assert_eq!(negative, 0, "negative balances, batches or stock: {negative}");
+    let crossed = db
+        .scalar_i64(
+            "SELECT COUNT(*) FROM points_allocations a \
+             JOIN points_ledger l ON l.id = a.ledger_id \
+             JOIN points_batches b ON b.id = a.batch_id WHERE l.member_id <> b.member_id",
+        )
+        .await;
+    assert_eq!(crossed, 0, "allocations across members: {crossed}");
 }
 
 // ---------------------------------------------------------------------------------------

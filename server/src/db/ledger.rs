@@ -1,0 +1,362 @@
+//! The points account: every change is a ledger row; credits create batches with an
+//! expiry, debits take from batches (soonest expiry first) and remember which ones in
+//! `points_allocations`, so a cancellation can put points back where they came from.
+//!
+//! Invariant, kept inside every transaction: `members.points` = SUM(ledger points) =
+//! SUM(batch remaining).
+//!
+//! Callers lock the member first (`lock_member`), then plan statements here and run them
+//! with `batch::execute` together with their own (one round trip on SQLite). The plans
+//! read the member's batches, so they must be made under that lock.
+
+use member_core::civil;
+use member_core::points::{allocate, Batch, ExpiryRule};
+
+use super::batch::{self, Arg, Refusal, Stmt};
+use super::{Backend, Db, DbError, Tx};
+
+/// Who and why, for one ledger row.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub member_id: i64,
+    /// `earn`, `redeem`, `expire`, `adjust` or `refund`
+    pub kind: &'static str,
+    pub reason: String,
+    pub source_ref: Option<String>,
+    pub actor: String,
+    pub store_id: Option<i64>,
+    pub now: i64,
+}
+
+const LOCK_SQLITE: &str = "SELECT points FROM members WHERE id = $1";
+const LOCK_PG: &str = "SELECT points FROM members WHERE id = $1 FOR UPDATE";
+
+/// Locks the member row for the rest of `tx` and returns the balance; `None` if there is
+/// no such member. SQLite's write transaction already excludes other writers.
+pub async fn lock_member(tx: &mut Tx, backend: Backend, member_id: i64) -> Result<Option<i64>, DbError> {
+    let sql = match backend {
+        Backend::Sqlite => LOCK_SQLITE,
+        Backend::Postgres => LOCK_PG,
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(member_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+pub const INSERT_LEDGER: &str =
+    "INSERT INTO points_ledger (member_id, kind, points, reason, source_ref, actor, store_id, \
+                                created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// The ledger row just inserted for this member: with the member locked no other
+/// transaction adds rows for them, so the highest id is ours (portable, unlike
+/// last_insert_rowid() / lastval()).
+const INSERT_BATCH: &str =
+    "INSERT INTO points_batches (member_id, ledger_id, points, remaining, expires_at, created_at) \
+     VALUES ($1, (SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $2, $3, $4)";
+const INSERT_ALLOCATION: &str =
+    "INSERT INTO points_allocations (ledger_id, batch_id, points) \
+     VALUES ((SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $3)";
+const TAKE_FROM_BATCH: &str = "UPDATE points_batches SET remaining = remaining - $1 \
+                               WHERE id = $2 AND member_id = $3 AND remaining >= $1";
+const PUT_BACK_INTO_BATCH: &str = "UPDATE points_batches SET remaining = remaining + $1 \
+                                   WHERE id = $2 AND remaining + $1 <= points";
+const EXPIRE_BATCH: &str = "UPDATE points_batches SET remaining = 0 \
+                            WHERE id = $1 AND remaining = $2 AND expires_at <= $3";
+const ADD_POINTS: &str = "UPDATE members SET points = points + $1 WHERE id = $2";
+const SUB_POINTS: &str = "UPDATE members SET points = points - $1 WHERE id = $2 AND points >= $1";
+
+fn ledger_row(entry: &Entry, kind: &'static str, points: i64, reason: String) -> Stmt {
+    Stmt::new(
+        INSERT_LEDGER,
+        vec![
+            Arg::Int(entry.member_id),
+            Arg::Text(kind.into()),
+            Arg::Int(points),
+            Arg::Text(reason),
+            Arg::OptText(entry.source_ref.clone()),
+            Arg::Text(entry.actor.clone()),
+            Arg::OptInt(entry.store_id),
+            Arg::Int(entry.now),
+        ],
+    )
+}
+
+/// Statements that credit `points` (> 0) as a new batch expiring at `expires_at`.
+/// A zero credit still writes its ledger row (a purchase that earned nothing shows up
+/// in the history) but no batch.
+pub fn plan_credit(entry: &Entry, points: i64, expires_at: Option<i64>) -> Vec<Stmt> {
+    let mut stmts = vec![ledger_row(entry, entry.kind, points, entry.reason.clone())];
+    if points > 0 {
+        stmts.push(Stmt::new(
+            INSERT_BATCH,
+            vec![
+                Arg::Int(entry.member_id),
+                Arg::Int(points),
+                Arg::OptInt(expires_at),
+                Arg::Int(entry.now),
+            ],
+        ));
+        stmts.push(Stmt::new(
+            ADD_POINTS,
+            vec![Arg::Int(points), Arg::Int(entry.member_id)],
+        ));
+    }
+    stmts
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: i64,
+    remaining: i64,
+    expires_at: Option<i64>,
+}
+
+async fn open_batches(tx: &mut Tx, member_id: i64) -> Result<Vec<Batch>, DbError> {
+    let rows: Vec<BatchRow> = sqlx::query_as(
+        "SELECT id, remaining, expires_at FROM points_batches \
+         WHERE member_id = $1 AND remaining > 0",
+    )
+    .bind(member_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Batch {
+            id: r.id,
+            remaining: r.remaining,
+            expires_at: r.expires_at,
+        })
+        .collect())
+}
+
+fn expiry_reason(expires_at: i64) -> String {
+    let day = civil::iso(member_core::points::last_valid_day(expires_at));
+    format!("积分过期（有效期至 {day}）")
+}
+
+/// Statements that expire one due batch holding `remaining` points.
+fn expire_batch(member_id: i64, batch_id: i64, remaining: i64, expires_at: i64, now: i64) -> Vec<Stmt> {
+    let entry = Entry {
+        member_id,
+        kind: "expire",
+        reason: expiry_reason(expires_at),
+        source_ref: Some(format!("batch:{batch_id}")),
+        actor: "system".into(),
+        store_id: None,
+        now,
+    };
+    vec![
+        Stmt::new(
+            EXPIRE_BATCH,
+            vec![Arg::Int(batch_id), Arg::Int(remaining), Arg::Int(now)],
+        ),
+        ledger_row(&entry, "expire", -remaining, entry.reason.clone()),
+        Stmt::new(SUB_POINTS, vec![Arg::Int(remaining), Arg::Int(member_id)]),
+    ]
+}
+
+fn plan_expiry(member_id: i64, batches: &[Batch], now: i64) -> (Vec<Stmt>, i64) {
+    let mut stmts = Vec::new();
+    let mut expired = 0;
+    for b in batches {
+        if let Some(at) = b.expires_at.filter(|at| *at <= now) {
+            if b.remaining > 0 {
+                stmts.extend(expire_batch(member_id, b.id, b.remaining, at, now));
+                expired += b.remaining;
+            }
+        }
+    }
+    (stmts, expired)
+}
+
+/// Statements that expire the member's due batches (member locked).
+pub async fn plan_expire_due(tx: &mut Tx, member_id: i64, now: i64) -> Result<(Vec<Stmt>, i64), DbError> {
+    let batches = open_batches(tx, member_id).await?;
+    Ok(plan_expiry(member_id, &batches, now))
+}
+
+/// Statements that take `points` (> 0) from the member (locked): due batches expire
+/// first, then the rest is taken soonest-expiry-first (`prefer` first), recorded as one
+/// negative ledger row of `entry.kind` with its allocations.
+/// `DbError::InsufficientPoints` when the spendable points don't cover it.
+pub async fn plan_debit(
+    tx: &mut Tx,
+    entry: &Entry,
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<Vec<Stmt>, DbError> {
+    let batches = open_batches(tx, entry.member_id).await?;
+    let (mut stmts, _) = plan_expiry(entry.member_id, &batches, entry.now);
+    let takes = allocate(&batches, points, entry.now, prefer)
+        .map_err(|_| DbError::InsufficientPoints)?;
+    stmts.push(ledger_row(entry, entry.kind, -points, entry.reason.clone()));
+    for (batch_id, take) in takes {
+        stmts.push(Stmt::one(
+            TAKE_FROM_BATCH,
+            vec![Arg::Int(take), Arg::Int(batch_id), Arg::Int(entry.member_id)],
+            Refusal::InsufficientPoints,
+        ));
+        stmts.push(Stmt::new(
+            INSERT_ALLOCATION,
+            vec![Arg::Int(entry.member_id), Arg::Int(batch_id), Arg::Int(take)],
+        ));
+    }
+    stmts.push(Stmt::one(
+        SUB_POINTS,
+        vec![Arg::Int(points), Arg::Int(entry.member_id)],
+        Refusal::InsufficientPoints,
+    ));
+    Ok(stmts)
+}
+
+#[derive(sqlx::FromRow)]
+struct AllocationRow {
+    batch_id: i64,
+    points: i64,
+    remaining: i64,
+    expires_at: Option<i64>,
+}
+
+/// Statements that give back what the debit `debit_ledger_id` took, to the same
+/// batches, as one positive ledger row of `entry.kind` (member locked). Points going
+/// back into a batch that has expired meanwhile expire again at once (with their own
+/// ledger row): a cancellation doesn't extend validity. Returns the points given back.
+/// The caller makes sure this runs once per debit (e.g. an order's status change).
+pub async fn plan_restore(
+    tx: &mut Tx,
+    entry: &Entry,
+    debit_ledger_id: i64,
+) -> Result<(Vec<Stmt>, i64), DbError> {
+    let allocations: Vec<AllocationRow> = sqlx::query_as(
+        "SELECT a.batch_id, a.points, b.remaining, b.expires_at \
+         FROM points_allocations a JOIN points_batches b ON b.id = a.batch_id \
+         WHERE a.ledger_id = $1 AND b.member_id = $2 ORDER BY a.id",
+    )
+    .bind(debit_ledger_id)
+    .bind(entry.member_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let total: i64 = allocations.iter().map(|a| a.points).sum();
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let mut stmts = vec![ledger_row(entry, entry.kind, total, entry.reason.clone())];
+    for a in &allocations {
+        stmts.push(Stmt::new(
+            PUT_BACK_INTO_BATCH,
+            vec![Arg::Int(a.points), Arg::Int(a.batch_id)],
+        ));
+    }
+    stmts.push(Stmt::new(
+        ADD_POINTS,
+        vec![Arg::Int(total), Arg::Int(entry.member_id)],
+    ));
+    for a in &allocations {
+        if let Some(at) = a.expires_at.filter(|at| *at <= entry.now) {
+            stmts.extend(expire_batch(
+                entry.member_id,
+                a.batch_id,
+                a.remaining + a.points,
+                at,
+                entry.now,
+            ));
+        }
+    }
+    Ok((stmts, total))
+}
+
+/// The id of the ledger row a plan just inserted for this member (call after
+/// `batch::execute`, member still locked).
+pub async fn last_entry_id(tx: &mut Tx, member_id: i64) -> Result<i64, DbError> {
+    sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MAX(id) FROM points_ledger WHERE member_id = $1",
+    )
+    .bind(member_id)
+    .fetch_one(&mut **tx)
+    .await?
+    .ok_or(DbError::Corrupt("ledger row missing"))
+}
+
+/// The program's expiry rule for points earned now.
+pub async fn expiry_rule_in(tx: &mut Tx) -> Result<ExpiryRule, DbError> {
+    let (kind, n): (String, i64) =
+        sqlx::query_as("SELECT expiry_kind, expiry_n FROM points_policy WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?;
+    ExpiryRule::from_parts(&kind, n).map_err(|_| DbError::Corrupt("points_policy"))
+}
+
+pub async fn expiry_rule(db: &Db) -> Result<ExpiryRule, DbError> {
+    let (kind, n): (String, i64) =
+        sqlx::query_as("SELECT expiry_kind, expiry_n FROM points_policy WHERE id = 1")
+            .fetch_one(db.reader())
+            .await?;
+    ExpiryRule::from_parts(&kind, n).map_err(|_| DbError::Corrupt("points_policy"))
+}
+
+pub async fn set_expiry_rule(tx: &mut Tx, rule: ExpiryRule, now: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE points_policy SET expiry_kind = $1, expiry_n = $2, updated_at = $3 WHERE id = 1",
+    )
+    .bind(rule.kind())
+    .bind(rule.n())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The member's spendable batches, for "N points expire on …" (reads only).
+pub async fn batches(db: &Db, member_id: i64) -> Result<Vec<Batch>, DbError> {
+    let rows: Vec<BatchRow> = sqlx::query_as(
+        "SELECT id, remaining, expires_at FROM points_batches \
+         WHERE member_id = $1 AND remaining > 0",
+    )
+    .bind(member_id)
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Batch {
+            id: r.id,
+            remaining: r.remaining,
+            expires_at: r.expires_at,
+        })
+        .collect())
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryRun {
+    pub members: u64,
+    pub points: i64,
+}
+
+/// Expires every due batch, one member per transaction, at most `max_members` members.
+/// Exactly once per point: a batch's expiry is a conditional update to zero together
+/// with its ledger row, so a second run (or a second instance, or a run after a crash
+/// mid-way) finds nothing left to expire in what was done.
+pub async fn expire_due(db: &Db, now: i64, max_members: i64) -> Result<ExpiryRun, DbError> {
+    let members: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT member_id FROM points_batches \
+         WHERE remaining > 0 AND expires_at <= $1 ORDER BY member_id LIMIT $2",
+    )
+    .bind(now)
+    .bind(max_members)
+    .fetch_all(db.reader())
+    .await?;
+    let mut run = ExpiryRun::default();
+    for member_id in members {
+        let mut tx = db.begin_write().await?;
+        if lock_member(&mut tx, db.backend(), member_id).await?.is_none() {
+            continue;
+        }
+        let (stmts, points) = plan_expire_due(&mut tx, member_id, now).await?;
+        if points > 0 {
+            batch::execute(&mut tx, db.backend(), stmts).await?;
+            tx.commit().await?;
+            run.members += 1;
+            run.points += points;
+        }
+    }
+    Ok(run)
+}
