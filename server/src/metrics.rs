@@ -12,6 +12,7 @@ const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 pub struct Metrics {
     requests: [[AtomicU64; 5]; GROUPS.len()],
     pub purchases: AtomicU64,
+    pub points_expired: AtomicU64,
 }
 
 /// Which group a path belongs to (bounded label values: never the raw path).
@@ -65,6 +66,15 @@ impl Metrics {
             out,
             "mc_purchases_total {}",
             self.purchases.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP mc_points_expired_total Points expired by this instance's expiry job.\n",
+        );
+        out.push_str("# TYPE mc_points_expired_total counter\n");
+        let _ = writeln!(
+            out,
+            "mc_points_expired_total {}",
+            self.points_expired.load(Ordering::Relaxed)
         );
         if let Some(rss) = resident_bytes() {
             out.push_str("# HELP process_resident_memory_bytes Resident set size.\n");

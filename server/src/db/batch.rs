@@ -164,7 +164,11 @@ pub async fn execute(tx: &mut Tx, backend: Backend, stmts: Vec<Stmt>) -> Result<
             // Unchecked statements may change any number of rows; without them the total
             // must match exactly, with them it must at least cover the checked ones.
             let total = result.rows_affected();
-            let short = if unchecked { total < checked } else { total != checked };
+            let short = if unchecked {
+                total < checked
+            } else {
+                total != checked
+            };
             match first_refusal {
                 Some(r) if short => Err(r.into_error()),
                 _ => Ok(()),

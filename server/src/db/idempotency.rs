@@ -51,3 +51,28 @@ pub async fn claim(
         _ => Err(DbError::RequestInProgress),
     }
 }
+
+/// Marks a claimed key done with the answer to replay ($1 status, $2 body, $3 claim
+/// id); runs in the transaction that does the work.
+pub const COMPLETE: &str = "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
+                            response_body = $2 WHERE id = $3";
+
+/// The statement that completes claim `claim_id` with `status` and `body`.
+pub fn complete(claim_id: i64, status: u16, body: String) -> super::batch::Stmt {
+    use super::batch::{Arg, Stmt};
+    Stmt::new(
+        COMPLETE,
+        vec![
+            Arg::Int(i64::from(status)),
+            Arg::Text(body),
+            Arg::Int(claim_id),
+        ],
+    )
+}
+
+/// What a request under an Idempotency-Key did: the work now, or the stored answer of
+/// the first request with this key.
+pub enum Outcome<T> {
+    Fresh(T),
+    Replayed { status: u16, body: String },
+}

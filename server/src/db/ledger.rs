@@ -10,7 +10,7 @@
 //! read the member's batches, so they must be made under that lock.
 
 use member_core::civil;
-use member_core::points::{allocate, Batch, ExpiryRule};
+use member_core::points::{allocate, clawback, Batch, ExpiryRule};
 
 use super::batch::{self, Arg, Refusal, Stmt};
 use super::{Backend, Db, DbError, Tx};
@@ -33,7 +33,11 @@ const LOCK_PG: &str = "SELECT points FROM members WHERE id = $1 FOR UPDATE";
 
 /// Locks the member row for the rest of `tx` and returns the balance; `None` if there is
 /// no such member. SQLite's write transaction already excludes other writers.
-pub async fn lock_member(tx: &mut Tx, backend: Backend, member_id: i64) -> Result<Option<i64>, DbError> {
+pub async fn lock_member(
+    tx: &mut Tx,
+    backend: Backend,
+    member_id: i64,
+) -> Result<Option<i64>, DbError> {
     let sql = match backend {
         Backend::Sqlite => LOCK_SQLITE,
         Backend::Postgres => LOCK_PG,
@@ -53,8 +57,7 @@ pub const INSERT_LEDGER: &str =
 const INSERT_BATCH: &str =
     "INSERT INTO points_batches (member_id, ledger_id, points, remaining, expires_at, created_at) \
      VALUES ($1, (SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $2, $3, $4)";
-const INSERT_ALLOCATION: &str =
-    "INSERT INTO points_allocations (ledger_id, batch_id, points) \
+const INSERT_ALLOCATION: &str = "INSERT INTO points_allocations (ledger_id, batch_id, points) \
      VALUES ((SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $3)";
 const TAKE_FROM_BATCH: &str = "UPDATE points_batches SET remaining = remaining - $1 \
                                WHERE id = $2 AND member_id = $3 AND remaining >= $1";
@@ -135,7 +138,13 @@ fn expiry_reason(expires_at: i64) -> String {
 }
 
 /// Statements that expire one due batch holding `remaining` points.
-fn expire_batch(member_id: i64, batch_id: i64, remaining: i64, expires_at: i64, now: i64) -> Vec<Stmt> {
+fn expire_batch(
+    member_id: i64,
+    batch_id: i64,
+    remaining: i64,
+    expires_at: i64,
+    now: i64,
+) -> Vec<Stmt> {
     let entry = Entry {
         member_id,
         kind: "expire",
@@ -170,7 +179,11 @@ fn plan_expiry(member_id: i64, batches: &[Batch], now: i64) -> (Vec<Stmt>, i64) 
 }
 
 /// Statements that expire the member's due batches (member locked).
-pub async fn plan_expire_due(tx: &mut Tx, member_id: i64, now: i64) -> Result<(Vec<Stmt>, i64), DbError> {
+pub async fn plan_expire_due(
+    tx: &mut Tx,
+    member_id: i64,
+    now: i64,
+) -> Result<(Vec<Stmt>, i64), DbError> {
     let batches = open_batches(tx, member_id).await?;
     Ok(plan_expiry(member_id, &batches, now))
 }
@@ -185,20 +198,51 @@ pub async fn plan_debit(
     points: i64,
     prefer: Option<i64>,
 ) -> Result<Vec<Stmt>, DbError> {
+    Ok(plan_debit_counted(tx, entry, points, prefer).await?.0)
+}
+
+/// `plan_debit`, also returning how many due points the plan expires on the way, so the
+/// caller can tell the balance afterwards (`balance - expired - points`).
+pub async fn plan_debit_counted(
+    tx: &mut Tx,
+    entry: &Entry,
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<(Vec<Stmt>, i64), DbError> {
     let batches = open_batches(tx, entry.member_id).await?;
-    let (mut stmts, _) = plan_expiry(entry.member_id, &batches, entry.now);
-    let takes = allocate(&batches, points, entry.now, prefer)
-        .map_err(|_| DbError::InsufficientPoints)?;
-    stmts.push(ledger_row(entry, entry.kind, -points, entry.reason.clone()));
+    let (mut stmts, expired) = plan_expiry(entry.member_id, &batches, entry.now);
+    stmts.extend(plan_take(entry, &batches, points, prefer)?);
+    Ok((stmts, expired))
+}
+
+/// The negative ledger row, the batch updates and the allocations for taking `points`
+/// from spendable `batches`.
+fn plan_take(
+    entry: &Entry,
+    batches: &[Batch],
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<Vec<Stmt>, DbError> {
+    let takes =
+        allocate(batches, points, entry.now, prefer).map_err(|_| DbError::InsufficientPoints)?;
+    let mut stmts = vec![ledger_row(entry, entry.kind, -points, entry.reason.clone())];
     for (batch_id, take) in takes {
         stmts.push(Stmt::one(
             TAKE_FROM_BATCH,
-            vec![Arg::Int(take), Arg::Int(batch_id), Arg::Int(entry.member_id)],
+            vec![
+                Arg::Int(take),
+                Arg::Int(batch_id),
+                Arg::Int(entry.member_id),
+            ],
             Refusal::InsufficientPoints,
         ));
         stmts.push(Stmt::new(
             INSERT_ALLOCATION,
-            vec![Arg::Int(entry.member_id), Arg::Int(batch_id), Arg::Int(take)],
+            vec![
+                Arg::Int(entry.member_id),
+                Arg::Int(batch_id),
+                Arg::Int(take),
+            ],
         ));
     }
     stmts.push(Stmt::one(
@@ -207,6 +251,68 @@ pub async fn plan_debit(
         Refusal::InsufficientPoints,
     ));
     Ok(stmts)
+}
+
+/// What a refund's claw-back does to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clawback {
+    /// Due points (any batch) that expire in the same transaction.
+    pub expired: i64,
+    /// Points of the purchase's own batch that had already expired (or expire now):
+    /// gone already, so not taken again from other batches.
+    pub expired_own: i64,
+    /// Points taken back (the refund's ledger row is `-taken`).
+    pub taken: i64,
+    /// Earned points the member had spent and no longer has.
+    pub shortfall: i64,
+}
+
+/// Statements that take back what a purchase earned (member locked): the purchase's own
+/// batch `own` first, then soonest-expiry-first, never below zero. The arithmetic uses
+/// spendable points only: due batches expire in the same plan (they would be gone a
+/// minute later anyway), and what the own batch lost to expiry is not taken twice.
+/// Always writes the refund's ledger row, `-taken` (0 when nothing was left).
+pub async fn plan_clawback(
+    tx: &mut Tx,
+    entry: &Entry,
+    earned: i64,
+    own: Option<i64>,
+) -> Result<(Vec<Stmt>, Clawback), DbError> {
+    let batches = open_batches(tx, entry.member_id).await?;
+    let (mut stmts, expired) = plan_expiry(entry.member_id, &batches, entry.now);
+    let mut expired_own = 0;
+    if let Some(own) = own {
+        let before: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger \
+             WHERE member_id = $1 AND kind = 'expire' AND source_ref = $2",
+        )
+        .bind(entry.member_id)
+        .bind(format!("batch:{own}"))
+        .fetch_one(&mut **tx)
+        .await?;
+        let now_due: i64 = batches
+            .iter()
+            .filter(|b| b.id == own && b.expires_at.is_some_and(|at| at <= entry.now))
+            .map(|b| b.remaining)
+            .sum();
+        expired_own = (now_due - before).clamp(0, earned.max(0));
+    }
+    let spendable: i64 = batches
+        .iter()
+        .filter(|b| b.spendable(entry.now))
+        .map(|b| b.remaining)
+        .sum();
+    let (taken, shortfall) = clawback(spendable, earned - expired_own);
+    stmts.extend(plan_take(entry, &batches, taken, own)?);
+    Ok((
+        stmts,
+        Clawback {
+            expired,
+            expired_own,
+            taken,
+            shortfall,
+        },
+    ))
 }
 
 #[derive(sqlx::FromRow)]
@@ -268,13 +374,11 @@ pub async fn plan_restore(
 /// The id of the ledger row a plan just inserted for this member (call after
 /// `batch::execute`, member still locked).
 pub async fn last_entry_id(tx: &mut Tx, member_id: i64) -> Result<i64, DbError> {
-    sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT MAX(id) FROM points_ledger WHERE member_id = $1",
-    )
-    .bind(member_id)
-    .fetch_one(&mut **tx)
-    .await?
-    .ok_or(DbError::Corrupt("ledger row missing"))
+    sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM points_ledger WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .ok_or(DbError::Corrupt("ledger row missing"))
 }
 
 /// The program's expiry rule for points earned now.
@@ -327,6 +431,10 @@ pub async fn batches(db: &Db, member_id: i64) -> Result<Vec<Batch>, DbError> {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryRun {
+    /// Members found with due batches (some may have been done meanwhile by another
+    /// instance); fewer than asked for means there were no more.
+    pub selected: u64,
+    /// Members whose due batches this run expired.
     pub members: u64,
     pub points: i64,
 }
@@ -344,12 +452,19 @@ pub async fn expire_due(db: &Db, now: i64, max_members: i64) -> Result<ExpiryRun
     .bind(max_members)
     .fetch_all(db.reader())
     .await?;
-    let mut run = ExpiryRun::default();
+    let mut run = ExpiryRun {
+        selected: u64::try_from(members.len()).unwrap_or(u64::MAX),
+        ..ExpiryRun::default()
+    };
     for member_id in members {
         let mut tx = db.begin_write().await?;
-        if lock_member(&mut tx, db.backend(), member_id).await?.is_none() {
+        if lock_member(&mut tx, db.backend(), member_id)
+            .await?
+            .is_none()
+        {
             continue;
         }
+        // Read under the lock: what another instance expired meanwhile is not due any more.
         let (stmts, points) = plan_expire_due(&mut tx, member_id, now).await?;
         if points > 0 {
             batch::execute(&mut tx, db.backend(), stmts).await?;

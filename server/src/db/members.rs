@@ -187,9 +187,12 @@ pub struct LedgerRow {
     pub reason: String,
     pub created_at: i64,
     pub store_name: Option<String>,
+    /// For a credit (earn, positive adjust): when its batch expires, if it does.
+    pub expires_at: Option<i64>,
 }
 
-/// Newest first; `before` is the id of the last row of the previous page.
+/// Newest first; `before` is the id of the last row of the previous page. A credit has
+/// one batch (`ledger_id`), other rows none.
 pub async fn ledger_page(
     db: &Db,
     member_id: i64,
@@ -197,8 +200,10 @@ pub async fn ledger_page(
     limit: i64,
 ) -> Result<Vec<LedgerRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT l.id, l.kind, l.points, l.reason, l.created_at, s.name AS store_name \
+        "SELECT l.id, l.kind, l.points, l.reason, l.created_at, s.name AS store_name, \
+                b.expires_at \
          FROM points_ledger l LEFT JOIN stores s ON s.id = l.store_id \
+         LEFT JOIN points_batches b ON b.ledger_id = l.id \
          WHERE l.member_id = $1 AND l.id < $2 ORDER BY l.id DESC LIMIT $3",
     )
     .bind(member_id)

@@ -6,16 +6,20 @@
 //! Postgres: one pool; correctness comes from conditional updates, upserts and unique
 //! constraints, so several server instances can share one database.
 
+pub mod adjust;
 pub mod audit;
 pub mod batch;
 pub mod cleanup;
 pub mod idempotency;
 pub mod ledger;
 pub mod limits;
+pub mod mall;
+pub mod mall_orders;
 pub mod members;
 pub mod otp;
 pub mod outbox;
 pub mod purchases;
+pub mod refunds;
 pub mod seed;
 pub mod sessions;
 pub mod staff;
@@ -109,6 +113,18 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(8))
+                    // Ping a pooled connection before reuse only when it sat idle for a
+                    // while (the server or a proxy may have dropped it): under load a
+                    // ping per acquire is one more round trip per query.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > Duration::from_secs(30) {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Self {
@@ -147,13 +163,24 @@ impl Db {
                 } else {
                     Some(Duration::from_secs(3600))
                 })
-                .after_connect(|conn, _meta| {
+                // Every acquire would otherwise ping: one more trip to the connection's
+                // worker thread per query, for a file that cannot hang up.
+                .test_before_acquire(false)
+                .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         conn.execute(
                             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 5000;",
+                             PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
+                        if !memory {
+                            // Checkpoints run from `checkpoints` below, off the writer:
+                            // an automatic one runs inside a committing write
+                            // transaction and, with its fsyncs, holds up every writer
+                            // queued behind it. This limit only catches a WAL that grows
+                            // because that task is not running.
+                            conn.execute("PRAGMA wal_autocheckpoint = 20000;").await?;
+                        }
                         Ok(())
                     })
                 })
@@ -165,6 +192,9 @@ impl Db {
         } else {
             pool(4).connect_with(options).await?
         };
+        if !memory {
+            tokio::spawn(checkpoints(read.clone()));
+        }
         Ok(Self {
             read,
             write,
@@ -209,5 +239,31 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+}
+
+/// How often the WAL is copied back into the database file (SQLite).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Passive WAL checkpoints from a reader connection until the pool closes. A passive
+/// checkpoint never waits for (or blocks) the writer or readers; it copies what it can,
+/// and the writer starts the WAL over once everything in it has been copied.
+async fn checkpoints(pool: AnyPool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::debug!(error = %e, "wal checkpoint");
+        }
     }
 }

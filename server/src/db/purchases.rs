@@ -7,8 +7,8 @@ use member_core::money::Cents;
 use member_core::tiers::apply_purchase;
 
 use super::batch::{self, Arg, Refusal, Stmt};
-use super::ledger::{self, Entry};
 use super::idempotency::{self, Claim};
+use super::ledger::{self, Entry};
 use super::{audit, tiers, Backend, Db, DbError};
 
 pub struct NewPurchase<'a> {
@@ -25,10 +25,7 @@ pub struct NewPurchase<'a> {
     pub now: i64,
 }
 
-pub enum Recorded {
-    Fresh(PurchaseResult),
-    Replayed { status: u16, body: String },
-}
+pub type Recorded = idempotency::Outcome<PurchaseResult>;
 
 #[derive(sqlx::FromRow)]
 struct Card {
@@ -57,8 +54,6 @@ const INSERT_PURCHASE: &str =
 const UPDATE_MEMBER: &str = "UPDATE members SET growth = growth + $1, tier_code = $2, \
                              last_code_step = $3 \
                              WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
-const COMPLETE_KEY: &str = "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
-                            response_body = $2 WHERE id = $3";
 
 pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let mut tx = db.begin_write().await?;
@@ -151,10 +146,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         outcome.points_earned,
         expiry.expires_at(p.now),
     ));
-    stmts.push(Stmt::new(
-        COMPLETE_KEY,
-        vec![Arg::Int(200), Arg::Text(body), Arg::Int(claim_id)],
-    ));
+    stmts.push(idempotency::complete(claim_id, 200, body));
     stmts.push(Stmt::new(
         audit::INSERT,
         vec![

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, MemberSession};
-use super::views::me_view;
+use super::views::{apply_batches, me_view};
 use crate::clock::rfc3339;
 use crate::db::{self, members, members::MemberRow};
 use crate::state::AppState;
@@ -33,7 +33,10 @@ fn card_key(m: &MemberRow) -> ApiResult<CardKey> {
 pub async fn me(State(state): State<AppState>, session: MemberSession) -> ApiResult<Json<MeView>> {
     let member = load(&state, &session).await?;
     let tiers = db::tiers::all(&state.db).await?;
-    Ok(Json(me_view(&member, &tiers, false)))
+    let batches = db::ledger::batches(&state.db, member.id).await?;
+    let mut view = me_view(&member, &tiers, false);
+    apply_batches(&mut view, &batches, state.clock.now());
+    Ok(Json(view))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/card-key", tag = "member",
@@ -108,7 +111,7 @@ pub async fn points_history(
                 reason: r.reason,
                 at: rfc3339(r.created_at),
                 store_name: r.store_name,
-                expires_at: None,
+                expires_at: r.expires_at.map(rfc3339),
             })
             .collect(),
         next,

@@ -1,13 +1,19 @@
 //! The router: API routes, the static app, and the middleware around both.
 
 pub mod admin;
+pub mod admin_mall;
+pub mod admin_points;
 pub mod auth;
 pub mod dev;
 pub mod error;
 pub mod extract;
+pub mod idempotent;
+pub mod mall;
+pub mod mall_staff;
 pub mod me;
 pub mod openapi;
 pub mod ops;
+pub mod refunds;
 pub mod staff;
 pub mod static_files;
 pub mod views;
@@ -21,6 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -49,7 +56,39 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/v1/staff/me", get(staff::staff_me))
         .route("/api/v1/staff/verify", post(staff::verify))
         .route("/api/v1/staff/purchases", post(staff::record_purchase))
-        .route("/api/v1/admin/login", post(admin::admin_login));
+        .route("/api/v1/admin/login", post(admin::admin_login))
+        .route("/api/v1/staff/refunds", post(refunds::refund))
+        .route(
+            "/api/v1/admin/points-rules",
+            get(admin_points::get_points_rules).put(admin_points::put_points_rules),
+        )
+        .route(
+            "/api/v1/admin/members/{member_no}/points",
+            post(admin_points::adjust_points),
+        );
+    routes = routes
+        .route("/api/v1/mall/items", get(mall::items))
+        .route("/api/v1/mall/items/{id}", get(mall::item))
+        .route("/api/v1/mall/orders", post(mall::redeem))
+        .route("/api/v1/me/mall/orders", get(mall::my_orders))
+        .route("/api/v1/me/mall/orders/{code}", get(mall::my_order))
+        .route("/api/v1/staff/mall/orders/{code}", get(mall_staff::lookup))
+        .route(
+            "/api/v1/staff/mall/orders/{code}/collect",
+            post(mall_staff::collect),
+        )
+        .route(
+            "/api/v1/staff/mall/orders/{code}/cancel",
+            post(mall_staff::cancel),
+        )
+        .route(
+            "/api/v1/admin/mall/items",
+            get(admin_mall::list).post(admin_mall::create),
+        )
+        .route(
+            "/api/v1/admin/mall/items/{id}",
+            axum::routing::patch(admin_mall::update),
+        );
     if state.dev {
         routes = routes.route("/api/v1/dev/outbox", get(dev::outbox));
     }
@@ -60,7 +99,19 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .fallback_service(static_files::service(static_dir))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(timeout))
-        .layer(CompressionLayer::new().br(true).gzip(true))
+        // Not below 1 KiB: a small JSON answer gains a few bytes and costs a brotli
+        // encoder (hundreds of KB of tables set up) per response.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .compress_when(
+                    SizeAbove::new(1024)
+                        .and(NotForContentType::GRPC)
+                        .and(NotForContentType::IMAGES)
+                        .and(NotForContentType::SSE),
+                ),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -8,7 +8,9 @@ use axum::response::IntoResponse;
 use member_core::dto;
 use utoipa::OpenApi;
 
-use super::{admin, auth, dev, me, ops, staff};
+use super::{
+    admin, admin_mall, admin_points, auth, dev, mall, mall_staff, me, ops, refunds, staff,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,7 +37,22 @@ use super::{admin, auth, dev, me, ops, staff};
         staff::verify,
         staff::record_purchase,
         admin::admin_login,
+        refunds::refund,
+        admin_points::get_points_rules,
+        admin_points::put_points_rules,
+        admin_points::adjust_points,
         dev::outbox,
+        mall::items,
+        mall::item,
+        mall::redeem,
+        mall::my_orders,
+        mall::my_order,
+        mall_staff::lookup,
+        mall_staff::collect,
+        mall_staff::cancel,
+        admin_mall::list,
+        admin_mall::create,
+        admin_mall::update,
     ),
     components(schemas(
         dto::ErrorBody,
@@ -59,6 +76,24 @@ use super::{admin, auth, dev, me, ops, staff};
         dto::LedgerItem,
         dto::TierView,
         dto::OutboxMessage,
+        dto::ExpiringPoints,
+        dto::RefundRequest,
+        dto::RefundResult,
+        dto::PointsAdjustRequest,
+        dto::PointsAdjustResult,
+        dto::PointsRules,
+        dto::MallItem,
+        dto::MallOrderRequest,
+        dto::MallOrderResult,
+        dto::MallOrder,
+        dto::MallOrderPage,
+        dto::StaffMallOrder,
+        dto::CancelOrderRequest,
+        dto::CancelOrderResult,
+        dto::NewMallItem,
+        dto::MallItemPatch,
+        dto::AdminMallItem,
+        dto::Created,
     )),
     tags(
         (name = "auth", description = "Member sign-in by SMS code"),
@@ -66,6 +101,7 @@ use super::{admin, auth, dev, me, ops, staff};
         (name = "staff", description = "Checkout: verify a card, record a purchase"),
         (name = "admin", description = "Admin console"),
         (name = "program", description = "Public program information"),
+        (name = "mall", description = "Points mall: browse, redeem, the member's orders"),
         (name = "dev", description = "Only with --dev"),
         (name = "ops", description = "Health and metrics"),
     )
@@ -108,6 +144,19 @@ mod tests {
             "/api/v1/staff/purchases",
             "/api/v1/admin/login",
             "/api/v1/dev/outbox",
+            "/api/v1/mall/items",
+            "/api/v1/mall/items/{id}",
+            "/api/v1/mall/orders",
+            "/api/v1/me/mall/orders",
+            "/api/v1/me/mall/orders/{code}",
+            "/api/v1/staff/mall/orders/{code}",
+            "/api/v1/staff/mall/orders/{code}/collect",
+            "/api/v1/staff/mall/orders/{code}/cancel",
+            "/api/v1/admin/mall/items",
+            "/api/v1/admin/mall/items/{id}",
+            "/api/v1/staff/refunds",
+            "/api/v1/admin/points-rules",
+            "/api/v1/admin/members/{member_no}/points",
         ] {
             assert!(
                 paths.contains_key(p),

@@ -1,7 +1,7 @@
 //! Staff: sign-in, card verification and purchases.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
 use member_core::dto::{
@@ -278,16 +278,6 @@ pub async fn record_purchase(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Json(result).into_response()
         }
-        purchases::Recorded::Replayed { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut response = (status, body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-            response
-        }
+        purchases::Recorded::Replayed { status, body } => super::idempotent::replayed(status, body),
     })
 }

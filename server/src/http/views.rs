@@ -1,10 +1,17 @@
 //! Turning rows into wire DTOs.
 
-use member_core::dto::{MeView, MemberSummary, NextTierView, TierRef};
+use member_core::civil;
+use member_core::dto::{ExpiringPoints, MeView, MemberSummary, NextTierView, TierRef};
 use member_core::phone::Phone;
+use member_core::points::{last_valid_day, next_expiry, Batch};
 use member_core::tiers::{next_tier, progress_permille, TierRule};
 
+use crate::clock::rfc3339;
 use crate::db::members::MemberRow;
+
+/// "N 分将于 …过期" is shown only when that day is this close: a notice about points
+/// valid for another year is noise, two months ahead is enough time to spend them.
+pub const EXPIRING_NOTICE_SECS: i64 = 60 * civil::DAY_SECS;
 
 pub fn tier_ref(tiers: &[TierRule], code: &str) -> TierRef {
     TierRef {
@@ -53,4 +60,24 @@ pub fn member_summary(m: &MemberRow, tier_name: &str) -> MemberSummary {
         points: m.points,
         growth: m.growth,
     }
+}
+
+/// What the member's batches change in `/me`: the balance is what can be spent now (due
+/// points the expiry job has not reached yet are already gone for spending, so they are
+/// not shown either), and the next points to expire when they expire within
+/// `EXPIRING_NOTICE_SECS`.
+pub fn apply_batches(view: &mut MeView, batches: &[Batch], now: i64) {
+    let due: i64 = batches
+        .iter()
+        .filter(|b| b.remaining > 0 && b.expires_at.is_some_and(|at| at <= now))
+        .map(|b| b.remaining)
+        .sum();
+    view.points = (view.points - due).max(0);
+    view.expiring = next_expiry(batches, now)
+        .filter(|(at, _)| *at - now <= EXPIRING_NOTICE_SECS)
+        .map(|(at, points)| ExpiringPoints {
+            points,
+            at: rfc3339(at),
+            last_day: civil::iso(last_valid_day(at)),
+        });
 }

@@ -1,13 +1,20 @@
-//! Periodic housekeeping. Every instance runs it; the work is idempotent deletes.
+//! Scheduled work. Every instance runs it; each job is safe to run on several instances
+//! at once (idempotent deletes, conditional updates).
+
+pub mod expiry;
 
 use std::time::Duration;
 
 use crate::state::AppState;
 
-const EVERY: Duration = Duration::from_secs(600);
+const CLEANUP_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(EVERY);
+    tokio::join!(cleanup(state.clone()), expiry::run(state));
+}
+
+async fn cleanup(state: AppState) {
+    let mut tick = tokio::time::interval(CLEANUP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

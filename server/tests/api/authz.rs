@@ -22,6 +22,10 @@ enum Access {
     Public,
     Member,
     Staff,
+    /// Store manager (or admin) of a store: refunds.
+    Manager,
+    /// Admin role only.
+    Admin,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +75,7 @@ async fn route_matrix(app: TestApp) {
     // Every route the first slice serves (logouts are checked at the end, they end sessions).
     let get = Method::GET;
     let post = Method::POST;
+    let adjust_path = format!("/api/v1/admin/members/{}/points", member.me.member_no);
     let routes: Vec<(Method, &str, Access)> = vec![
         (get.clone(), "/healthz", Access::Public),
         (get.clone(), "/metrics", Access::Public),
@@ -88,6 +93,13 @@ async fn route_matrix(app: TestApp) {
         (get.clone(), "/api/v1/staff/me", Access::Staff),
         (post.clone(), "/api/v1/staff/verify", Access::Staff),
         (post.clone(), "/api/v1/staff/purchases", Access::Staff),
+        (post.clone(), "/api/v1/staff/refunds", Access::Manager),
+        (get.clone(), "/api/v1/admin/points-rules", Access::Admin),
+        (Method::PUT, "/api/v1/admin/points-rules", Access::Admin),
+        (post.clone(), adjust_path.as_str(), Access::Admin),
+        (get.clone(), "/api/v1/mall/items", Access::Member),
+        (get.clone(), "/api/v1/me/mall/orders", Access::Member),
+        (get.clone(), "/api/v1/admin/mall/items", Access::Admin),
     ];
 
     // A live code for the verify row, so a wrong guess is "invalid_code" for everyone.
@@ -131,6 +143,17 @@ async fn route_matrix(app: TestApp) {
                         "order_ref": format!("M-{caller:?}")
                     }))
                 }
+                "/api/v1/staff/refunds" => {
+                    key = Some(idem());
+                    Some(json!({ "order_ref": "M-Cashier", "reason": "matrix" }))
+                }
+                "/api/v1/admin/points-rules" if *method == Method::PUT => {
+                    Some(json!({ "expiry": "year_end", "n": 1 }))
+                }
+                p if p == adjust_path => {
+                    key = Some(idem());
+                    Some(json!({ "points": 5, "reason": "matrix" }))
+                }
                 _ => None,
             };
             // Logging in must not replace the caller's own cookies for later rows.
@@ -157,6 +180,13 @@ async fn route_matrix(app: TestApp) {
                 }
                 (Access::Staff, Caller::Cashier | Caller::Admin, _) => &[StatusCode::OK],
                 (Access::Staff, _, _) => &[StatusCode::UNAUTHORIZED],
+                // The cashier's role is too low; the seeded admin has no store (403
+                // store_required: order references are per store).
+                (Access::Manager, Caller::Cashier | Caller::Admin, _) => &[StatusCode::FORBIDDEN],
+                (Access::Manager, _, _) => &[StatusCode::UNAUTHORIZED],
+                (Access::Admin, Caller::Admin, _) => &[StatusCode::OK],
+                (Access::Admin, Caller::Cashier, _) => &[StatusCode::FORBIDDEN],
+                (Access::Admin, _, _) => &[StatusCode::UNAUTHORIZED],
             };
             let text = resp.text().await.unwrap_or_default();
             if !expected.contains(&got) {
@@ -179,9 +209,9 @@ async fn route_matrix(app: TestApp) {
         failures.join("\n")
     );
 
-    // Exactly the cashier's purchase happened.
+    // Exactly the cashier's purchase and the admin's adjustment happened.
     assert_eq!(other.me().await.points, 10);
-    assert_eq!(member.me().await.points, 0);
+    assert_eq!(member.me().await.points, 5);
 
     // Logouts last: each ends only its own kind of session.
     let resp = member.client.post_empty("/api/v1/staff/logout").await;

@@ -318,7 +318,10 @@ async fn check_ledger(db: &Db) {
                   + (SELECT COUNT(*) FROM mall_items WHERE stock < 0)",
         )
         .await;
-    assert_eq!(negative, 0, "negative balances, batches or stock: {negative}");
+    assert_eq!(
+        negative, 0,
+        "negative balances, batches or stock: {negative}"
+    );
     let crossed = db
         .scalar_i64(
             "SELECT COUNT(*) FROM points_allocations a \

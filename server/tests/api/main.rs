@@ -5,11 +5,17 @@
 #[macro_use]
 mod common;
 
+mod adjust;
 mod auth;
 mod authz;
 mod concurrency;
+mod expiry;
 mod hardening;
+mod ledger;
 mod limits;
+mod mall;
+mod mall_concurrency;
 mod ops;
 mod purchase;
+mod refund;
 mod staff;

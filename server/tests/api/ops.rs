@@ -29,6 +29,9 @@ const API_PATHS: &[&str] = &[
     "/api/v1/staff/purchases",
     "/api/v1/admin/login",
     "/api/v1/dev/outbox",
+    "/api/v1/staff/refunds",
+    "/api/v1/admin/points-rules",
+    "/api/v1/admin/members/{member_no}/points",
 ];
 
 async fn healthz_and_metrics(app: TestApp) {

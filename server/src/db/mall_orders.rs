@@ -1,0 +1,550 @@
+//! Mall orders: redeem (one write transaction: idempotency key, member lock, precise
+//! refusal, then conditional stock / per-member count / ledger writes as one batch),
+//! collect at a store, cancel or refund (points back into the batches they came from).
+
+use member_core::dto::{CancelOrderResult, MallOrder, MallOrderResult};
+use member_core::mall::{self, ItemTerms, Redeemer, Refusal as MallRefusal, ORDER_CODE_LEN};
+use rand::RngCore;
+use sqlx::AnyConnection;
+
+use super::batch::{self, Arg, Refusal, Stmt};
+use super::idempotency::{self, Claim, Outcome};
+use super::ledger::{self, Entry};
+use super::{audit, Backend, Db, DbError};
+use crate::clock::rfc3339;
+
+/// Why a mall request was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum MallError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The mall rules say no (checked under the member's lock).
+    #[error("refused: {0:?}")]
+    Refused(MallRefusal),
+    /// A collected order can only be refunded by a manager or an admin.
+    #[error("refund needs a manager")]
+    RefundNeedsManager,
+}
+
+impl From<sqlx::Error> for MallError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// Attempts at a fresh order code; two collisions in a row (49-bit codes) mean
+/// something other than bad luck.
+const CODE_ATTEMPTS: usize = 3;
+
+fn new_order_code() -> String {
+    let mut bytes = [0u8; ORDER_CODE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    mall::order_code_from_random(&bytes)
+}
+
+/// Everything the refusal check needs in one query: the member's spendable points (due
+/// batches excluded: the debit expires them first), both tier ranks (index in threshold
+/// order = tiers with a lower threshold), the item and the units already redeemed.
+/// The caller holds the member's lock, so none of it can change before the writes.
+const REDEEM_READ: &str = "SELECT m.member_no, \
+       CAST(COALESCE((SELECT SUM(b.remaining) FROM points_batches b \
+                      WHERE b.member_id = m.id AND b.remaining > 0 \
+                        AND (b.expires_at IS NULL OR b.expires_at > $3)), 0) AS BIGINT) \
+         AS spendable, \
+       (SELECT COUNT(*) FROM tiers t WHERE t.growth_threshold < \
+          (SELECT mt.growth_threshold FROM tiers mt WHERE mt.code = m.tier_code)) AS member_rank, \
+       i.name, i.points_price, i.cash_cents, i.stock, i.per_member_limit, i.min_tier_code, \
+       (SELECT COUNT(*) FROM tiers t WHERE t.growth_threshold < \
+          (SELECT it.growth_threshold FROM tiers it WHERE it.code = i.min_tier_code)) AS min_rank, \
+       i.available_from, i.available_until, i.hidden, \
+       COALESCE((SELECT c.quantity FROM mall_redemption_counts c \
+                 WHERE c.member_id = m.id AND c.item_id = i.id), 0) AS already \
+     FROM members m JOIN mall_items i ON i.id = $2 WHERE m.id = $1";
+
+#[derive(sqlx::FromRow)]
+struct RedeemRow {
+    member_no: String,
+    spendable: i64,
+    member_rank: i64,
+    name: String,
+    points_price: i64,
+    cash_cents: i64,
+    stock: i64,
+    per_member_limit: Option<i64>,
+    min_tier_code: Option<String>,
+    min_rank: i64,
+    available_from: Option<i64>,
+    available_until: Option<i64>,
+    hidden: i64,
+    already: i64,
+}
+
+const TAKE_STOCK: &str = "UPDATE mall_items SET stock = stock - $1 \
+                          WHERE id = $2 AND stock >= $1 AND hidden = 0";
+/// The per-member count moves by a conditional upsert, so the limit holds even if two
+/// redemptions of one member were not serialised by the member lock.
+const COUNT_LIMITED: &str = "INSERT INTO mall_redemption_counts (member_id, item_id, quantity) \
+     SELECT $1, $2, $3 WHERE $3 <= $4 \
+     ON CONFLICT (member_id, item_id) DO UPDATE \
+     SET quantity = mall_redemption_counts.quantity + excluded.quantity \
+     WHERE mall_redemption_counts.quantity + excluded.quantity <= $4";
+const COUNT_UNLIMITED: &str = "INSERT INTO mall_redemption_counts (member_id, item_id, quantity) \
+     VALUES ($1, $2, $3) \
+     ON CONFLICT (member_id, item_id) DO UPDATE \
+     SET quantity = mall_redemption_counts.quantity + excluded.quantity";
+/// The member is locked, so the member's newest ledger row is the debit just planned.
+const INSERT_ORDER: &str =
+    "INSERT INTO mall_orders (order_code, member_id, item_id, item_name, quantity, \
+                              points_spent, cash_cents, status, ledger_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', \
+             (SELECT MAX(id) FROM points_ledger WHERE member_id = $2), $8)";
+
+pub struct NewRedemption<'a> {
+    pub member_id: i64,
+    pub item_id: i64,
+    pub quantity: i64,
+    pub idempotency_scope: &'a str,
+    pub idempotency_key: &'a str,
+    pub request_hash: &'a str,
+    pub now: i64,
+}
+
+/// Redeems `quantity` units of an item for the member. `DbError::NotFound` for an unknown
+/// or hidden item.
+pub async fn redeem(db: &Db, r: &NewRedemption<'_>) -> Result<Outcome<MallOrderResult>, MallError> {
+    for _ in 0..CODE_ATTEMPTS {
+        match redeem_once(db, r, new_order_code()).await {
+            // The only unique index the batch can hit is the order code: draw again
+            // (the whole transaction is redone, its effects rolled back).
+            Err(MallError::Db(DbError::Sqlx(sqlx::Error::Database(d))))
+                if d.is_unique_violation() => {}
+            other => return other,
+        }
+    }
+    Err(DbError::Conflict.into())
+}
+
+async fn redeem_once(
+    db: &Db,
+    r: &NewRedemption<'_>,
+    code: String,
+) -> Result<Outcome<MallOrderResult>, MallError> {
+    let mut tx = db.begin_write().await?;
+    let claim_id = match idempotency::claim(
+        &mut tx,
+        r.idempotency_scope,
+        r.idempotency_key,
+        r.request_hash,
+        r.now,
+    )
+    .await?
+    {
+        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
+        Claim::New(id) => id,
+    };
+    // SQLite's write transaction already excludes every other writer; Postgres needs the
+    // row lock before the read below, so that read sees the latest committed state.
+    if db.backend() == Backend::Postgres
+        && ledger::lock_member(&mut tx, Backend::Postgres, r.member_id)
+            .await?
+            .is_none()
+    {
+        return Err(DbError::NotFound.into());
+    }
+    let row: Option<RedeemRow> = sqlx::query_as(REDEEM_READ)
+        .bind(r.member_id)
+        .bind(r.item_id)
+        .bind(r.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let row = row.filter(|row| row.hidden == 0).ok_or(DbError::NotFound)?;
+    let terms = ItemTerms {
+        points_price: row.points_price,
+        stock: row.stock,
+        per_member_limit: row.per_member_limit,
+        min_tier_rank: rank(row.min_tier_code.as_ref().map(|_| row.min_rank)),
+        available_from: row.available_from,
+        available_until: row.available_until,
+        hidden: false,
+    };
+    let who = Redeemer {
+        points: row.spendable,
+        tier_rank: rank(Some(row.member_rank)).unwrap_or(0),
+        already: row.already,
+    };
+    let cost = mall::check(&terms, &who, r.quantity, r.now).map_err(MallError::Refused)?;
+    let cash = row
+        .cash_cents
+        .checked_mul(r.quantity)
+        .ok_or(MallError::Refused(MallRefusal::InvalidQuantity))?;
+    let result = MallOrderResult {
+        order_code: code.clone(),
+        points_spent: cost,
+        points: row.spendable - cost,
+        cash_cents: cash,
+        item_name: row.name.clone(),
+        quantity: r.quantity,
+        status: "pending".into(),
+    };
+    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
+    let actor = format!("member:{}", row.member_no);
+    let entry = Entry {
+        member_id: r.member_id,
+        kind: "redeem",
+        reason: format!("兑换 {} ×{}", row.name, r.quantity),
+        source_ref: Some(code.clone()),
+        actor: actor.clone(),
+        store_id: None,
+        now: r.now,
+    };
+
+    let mut stmts = ledger::plan_debit(&mut tx, &entry, cost, None).await?;
+    stmts.push(match row.per_member_limit {
+        Some(limit) => Stmt::one(
+            COUNT_LIMITED,
+            vec![
+                Arg::Int(r.member_id),
+                Arg::Int(r.item_id),
+                Arg::Int(r.quantity),
+                Arg::Int(limit),
+            ],
+            Refusal::LimitReached,
+        ),
+        None => Stmt::new(
+            COUNT_UNLIMITED,
+            vec![
+                Arg::Int(r.member_id),
+                Arg::Int(r.item_id),
+                Arg::Int(r.quantity),
+            ],
+        ),
+    });
+    stmts.push(Stmt::new(
+        INSERT_ORDER,
+        vec![
+            Arg::Text(code.clone()),
+            Arg::Int(r.member_id),
+            Arg::Int(r.item_id),
+            Arg::Text(row.name.clone()),
+            Arg::Int(r.quantity),
+            Arg::Int(cost),
+            Arg::Int(cash),
+            Arg::Int(r.now),
+        ],
+    ));
+    stmts.push(idempotency::complete(claim_id, 201, body));
+    stmts.push(Stmt::new(
+        audit::INSERT,
+        vec![
+            Arg::Text(actor),
+            Arg::Text("mall.redeem".into()),
+            Arg::Text(format!("mall_order:{code}")),
+            Arg::Text(format!(
+                "item={} quantity={} points={} cash_cents={}",
+                r.item_id, r.quantity, cost, cash
+            )),
+            Arg::Int(r.now),
+        ],
+    ));
+    // Last: on Postgres this takes the item's row lock, which every other redemption of
+    // the item waits for until we commit; the later it is taken, the shorter that wait.
+    stmts.push(Stmt::one(
+        TAKE_STOCK,
+        vec![Arg::Int(r.quantity), Arg::Int(r.item_id)],
+        Refusal::OutOfStock,
+    ));
+    batch::execute(&mut tx, db.backend(), stmts).await?;
+    tx.commit().await?;
+    Ok(Outcome::Fresh(result))
+}
+
+fn rank(r: Option<i64>) -> Option<usize> {
+    r.map(|r| usize::try_from(r).unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading orders
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: i64,
+    pub order_code: String,
+    pub member_id: i64,
+    pub item_id: i64,
+    pub item_name: String,
+    pub image_url: Option<String>,
+    pub quantity: i64,
+    pub points_spent: i64,
+    pub cash_cents: i64,
+    pub status: String,
+    pub ledger_id: i64,
+    pub created_at: i64,
+    pub collected_at: Option<i64>,
+    pub collected_store_name: Option<String>,
+    pub closed_at: Option<i64>,
+    pub close_reason: Option<String>,
+    pub member_no: String,
+    pub member_name: String,
+    pub phone: String,
+}
+
+impl OrderRow {
+    pub fn view(&self) -> MallOrder {
+        MallOrder {
+            order_code: self.order_code.clone(),
+            item_id: self.item_id,
+            item_name: self.item_name.clone(),
+            image_url: self.image_url.clone(),
+            quantity: self.quantity,
+            points_spent: self.points_spent,
+            cash_cents: self.cash_cents,
+            status: self.status.clone(),
+            created_at: rfc3339(self.created_at),
+            collected_at: self.collected_at.map(rfc3339),
+            collected_store_name: self.collected_store_name.clone(),
+            closed_at: self.closed_at.map(rfc3339),
+            close_reason: self.close_reason.clone(),
+        }
+    }
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.order_code, o.member_id, o.item_id, o.item_name, \
+       i.image_url, o.quantity, o.points_spent, o.cash_cents, o.status, o.ledger_id, \
+       o.created_at, o.collected_at, s.name AS collected_store_name, o.closed_at, \
+       o.close_reason, m.member_no, m.name AS member_name, m.phone \
+     FROM mall_orders o \
+     JOIN mall_items i ON i.id = o.item_id \
+     JOIN members m ON m.id = o.member_id \
+     LEFT JOIN stores s ON s.id = o.collected_store_id";
+
+async fn by_code_in(conn: &mut AnyConnection, code: &str) -> Result<Option<OrderRow>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("{ORDER_SELECT} WHERE o.order_code = $1"))
+            .bind(code)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// An order by its (normalised) code, whoever's it is: for staff.
+pub async fn by_code(db: &Db, code: &str) -> Result<Option<OrderRow>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("{ORDER_SELECT} WHERE o.order_code = $1"))
+            .bind(code)
+            .fetch_optional(db.reader())
+            .await?,
+    )
+}
+
+/// The member's own order by code (`None` for anyone else's).
+pub async fn member_order(
+    db: &Db,
+    member_id: i64,
+    code: &str,
+) -> Result<Option<OrderRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE o.order_code = $1 AND o.member_id = $2"
+    ))
+    .bind(code)
+    .bind(member_id)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
+/// The member's orders, newest first; `before` is the id of the previous page's last row.
+pub async fn member_page(
+    db: &Db,
+    member_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<OrderRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE o.member_id = $1 AND o.id < $2 ORDER BY o.id DESC LIMIT $3"
+    ))
+    .bind(member_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff: collect and cancel
+
+pub struct Collect<'a> {
+    pub code: &'a str,
+    pub staff_id: i64,
+    pub staff_username: &'a str,
+    pub store_id: i64,
+    pub now: i64,
+}
+
+/// Marks a pending order collected at the staff member's store, once.
+/// `DbError::OrderClosed` unless pending; `DbError::NotFound` for an unknown code.
+pub async fn collect(db: &Db, c: &Collect<'_>) -> Result<OrderRow, DbError> {
+    let mut tx = db.begin_write().await?;
+    let changed = sqlx::query(
+        "UPDATE mall_orders SET status = 'collected', collected_at = $1, \
+                collected_store_id = $2, collected_by = $3 \
+         WHERE order_code = $4 AND status = 'pending'",
+    )
+    .bind(c.now)
+    .bind(c.store_id)
+    .bind(c.staff_id)
+    .bind(c.code)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let order = by_code_in(&mut tx, c.code)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    if changed != 1 {
+        return Err(DbError::OrderClosed);
+    }
+    audit::record(
+        &mut tx,
+        &format!("staff:{}", c.staff_username),
+        "mall.collect",
+        &format!("mall_order:{}", c.code),
+        &format!(
+            "member={} item={} quantity={} store={}",
+            order.member_no, order.item_id, order.quantity, c.store_id
+        ),
+        c.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(order)
+}
+
+pub struct Cancel<'a> {
+    pub code: &'a str,
+    pub reason: &'a str,
+    pub staff_id: i64,
+    pub staff_username: &'a str,
+    pub store_id: Option<i64>,
+    /// Managers and admins may also refund a collected order.
+    pub may_refund: bool,
+    pub idempotency_scope: &'a str,
+    pub idempotency_key: &'a str,
+    pub request_hash: &'a str,
+    pub now: i64,
+}
+
+const CLOSE_ORDER: &str = "UPDATE mall_orders SET status = $1, closed_at = $2, close_reason = $3, \
+                           closed_by = $4 WHERE id = $5 AND status = $6";
+const RETURN_STOCK: &str = "UPDATE mall_items SET stock = stock + $1 WHERE id = $2";
+const UNCOUNT: &str = "UPDATE mall_redemption_counts SET quantity = quantity - $1 \
+                       WHERE member_id = $2 AND item_id = $3 AND quantity >= $1";
+
+/// Cancels a pending order (any staff) or refunds a collected one (managers, admins):
+/// the points go back to the batches the redemption took them from, the stock and the
+/// member's count go back, in one transaction with the idempotency key.
+pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult>, MallError> {
+    let mut tx = db.begin_write().await?;
+    let claim_id = match idempotency::claim(
+        &mut tx,
+        c.idempotency_scope,
+        c.idempotency_key,
+        c.request_hash,
+        c.now,
+    )
+    .await?
+    {
+        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
+        Claim::New(id) => id,
+    };
+    let order = by_code_in(&mut tx, c.code)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    // Lock order: member, then order and item (as redeem does), so the two can't deadlock.
+    ledger::lock_member(&mut tx, db.backend(), order.member_id)
+        .await?
+        .ok_or(DbError::Corrupt("order without member"))?;
+    let (old, new) = match order.status.as_str() {
+        "pending" => ("pending", "cancelled"),
+        "collected" if c.may_refund => ("collected", "refunded"),
+        "collected" => return Err(MallError::RefundNeedsManager),
+        _ => return Err(DbError::OrderClosed.into()),
+    };
+    let actor = format!("staff:{}", c.staff_username);
+    let entry = Entry {
+        member_id: order.member_id,
+        kind: "refund",
+        reason: format!("取消兑换 {} ×{}", order.item_name, order.quantity),
+        source_ref: Some(order.order_code.clone()),
+        actor: actor.clone(),
+        store_id: c.store_id,
+        now: c.now,
+    };
+    // First, so that a lost race reads as "closed" (it is the first refusal on SQLite).
+    let mut stmts = vec![Stmt::one(
+        CLOSE_ORDER,
+        vec![
+            Arg::Text(new.into()),
+            Arg::Int(c.now),
+            Arg::Text(c.reason.into()),
+            Arg::Int(c.staff_id),
+            Arg::Int(order.id),
+            Arg::Text(old.into()),
+        ],
+        Refusal::OrderClosed,
+    )];
+    let (restore, returned) = ledger::plan_restore(&mut tx, &entry, order.ledger_id).await?;
+    stmts.extend(restore);
+    stmts.push(Stmt::new(
+        RETURN_STOCK,
+        vec![Arg::Int(order.quantity), Arg::Int(order.item_id)],
+    ));
+    stmts.push(Stmt::new(
+        UNCOUNT,
+        vec![
+            Arg::Int(order.quantity),
+            Arg::Int(order.member_id),
+            Arg::Int(order.item_id),
+        ],
+    ));
+    stmts.push(Stmt::new(
+        audit::INSERT,
+        vec![
+            Arg::Text(actor),
+            Arg::Text(format!(
+                "mall.{}",
+                if new == "refunded" {
+                    "refund"
+                } else {
+                    "cancel"
+                }
+            )),
+            Arg::Text(format!("mall_order:{}", order.order_code)),
+            Arg::Text(format!(
+                "member={} item={} quantity={} points_returned={returned} reason={}",
+                order.member_no, order.item_id, order.quantity, c.reason
+            )),
+            Arg::Int(c.now),
+        ],
+    ));
+    batch::execute(&mut tx, db.backend(), stmts).await?;
+    // The balance after: restored points that fell into expired batches expired again.
+    let points: i64 = sqlx::query_scalar("SELECT points FROM members WHERE id = $1")
+        .bind(order.member_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let closed = by_code_in(&mut tx, c.code)
+        .await?
+        .ok_or(DbError::Corrupt("cancelled order vanished"))?;
+    let result = CancelOrderResult {
+        order: closed.view(),
+        points_returned: returned,
+        points,
+    };
+    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
+    batch::execute(
+        &mut tx,
+        db.backend(),
+        vec![idempotency::complete(claim_id, 200, body)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Outcome::Fresh(result))
+}

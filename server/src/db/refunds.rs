@@ -1,0 +1,156 @@
+//! A purchase returned at the till: the points it earned are taken back (never below a
+//! zero balance; what was already spent is recorded as the shortfall) and so is its
+//! growth (never below zero). The tier stays: downgrades are a policy of their own
+//! (issue 6). One transaction with the idempotency key and the audit row.
+
+use member_core::dto::RefundResult;
+
+use super::batch::{self, Arg, Stmt};
+use super::idempotency::{self, Claim, Outcome};
+use super::ledger::{self, Entry};
+use super::{audit, Backend, Db, DbError};
+
+pub struct NewRefund<'a> {
+    pub staff_username: &'a str,
+    pub store_id: i64,
+    pub order_ref: &'a str,
+    pub reason: &'a str,
+    pub idempotency_scope: &'a str,
+    pub idempotency_key: &'a str,
+    pub request_hash: &'a str,
+    pub now: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PurchaseRow {
+    id: i64,
+    member_id: i64,
+    points_earned: i64,
+    growth_earned: i64,
+    refunded_at: Option<i64>,
+}
+
+/// The purchase row, locked: a second refund of it waits here and then sees
+/// `refunded_at` set (Postgres re-reads a row it waited for; SQLite has one writer).
+const SELECT_PURCHASE_SQLITE: &str =
+    "SELECT id, member_id, points_earned, growth_earned, refunded_at FROM purchases \
+     WHERE store_id = $1 AND order_ref = $2";
+const SELECT_PURCHASE_PG: &str =
+    "SELECT id, member_id, points_earned, growth_earned, refunded_at FROM purchases \
+     WHERE store_id = $1 AND order_ref = $2 FOR UPDATE";
+
+const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_at = $1, refund_points = $2, \
+                             refund_shortfall = $3 WHERE id = $4 AND refunded_at IS NULL";
+/// `$1` is at most the growth read under the member lock, so this never goes negative.
+const SUB_GROWTH: &str = "UPDATE members SET growth = growth - $1 WHERE id = $2 AND growth >= $1";
+
+pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, DbError> {
+    let mut tx = db.begin_write().await?;
+    let claim_id = match idempotency::claim(
+        &mut tx,
+        r.idempotency_scope,
+        r.idempotency_key,
+        r.request_hash,
+        r.now,
+    )
+    .await?
+    {
+        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
+        Claim::New(id) => id,
+    };
+    let select = match db.backend() {
+        Backend::Sqlite => SELECT_PURCHASE_SQLITE,
+        Backend::Postgres => SELECT_PURCHASE_PG,
+    };
+    let purchase: PurchaseRow = sqlx::query_as(select)
+        .bind(r.store_id)
+        .bind(r.order_ref)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    if purchase.refunded_at.is_some() {
+        return Err(DbError::AlreadyRefunded);
+    }
+    let balance = ledger::lock_member(&mut tx, db.backend(), purchase.member_id)
+        .await?
+        .ok_or(DbError::Corrupt("purchase without member"))?;
+    let (member_no, growth): (String, i64) =
+        sqlx::query_as("SELECT member_no, growth FROM members WHERE id = $1")
+            .bind(purchase.member_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    // The batch the purchase's points went into (none when it earned nothing).
+    let own: Option<i64> = sqlx::query_scalar(
+        "SELECT b.id FROM points_batches b JOIN points_ledger l ON l.id = b.ledger_id \
+         WHERE l.member_id = $1 AND l.kind = 'earn' AND l.store_id = $2 AND l.source_ref = $3 \
+         ORDER BY b.id LIMIT 1",
+    )
+    .bind(purchase.member_id)
+    .bind(r.store_id)
+    .bind(r.order_ref)
+    .fetch_optional(&mut *tx)
+    .await?;
+
+    let actor = format!("staff:{}", r.staff_username);
+    let entry = Entry {
+        member_id: purchase.member_id,
+        kind: "refund",
+        reason: format!("退货 {}：{}", r.order_ref, r.reason),
+        source_ref: Some(r.order_ref.to_string()),
+        actor: actor.clone(),
+        store_id: Some(r.store_id),
+        now: r.now,
+    };
+    let (mut stmts, back) =
+        ledger::plan_clawback(&mut tx, &entry, purchase.points_earned, own).await?;
+    let growth_back = purchase.growth_earned.clamp(0, growth.max(0));
+    let result = RefundResult {
+        order_ref: r.order_ref.to_string(),
+        points_clawed_back: back.taken,
+        shortfall: back.shortfall,
+        growth_clawed_back: growth_back,
+        points: balance - back.expired - back.taken,
+    };
+    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
+    stmts.push(Stmt::one(
+        MARK_REFUNDED,
+        vec![
+            Arg::Int(r.now),
+            Arg::Int(back.taken),
+            Arg::Int(back.shortfall),
+            Arg::Int(purchase.id),
+        ],
+        batch::Refusal::Conflict,
+    ));
+    if growth_back > 0 {
+        stmts.push(Stmt::new(
+            SUB_GROWTH,
+            vec![Arg::Int(growth_back), Arg::Int(purchase.member_id)],
+        ));
+    }
+    stmts.push(idempotency::complete(claim_id, 200, body));
+    stmts.push(Stmt::new(
+        audit::INSERT,
+        vec![
+            Arg::Text(actor),
+            Arg::Text("purchase.refund".into()),
+            Arg::Text(format!("member:{member_no}")),
+            Arg::Text(format!(
+                "store_id={} order_ref={} earned={} clawed_back={} shortfall={} \
+                 expired_before={} growth_clawed_back={} reason={}",
+                r.store_id,
+                r.order_ref,
+                purchase.points_earned,
+                back.taken,
+                back.shortfall,
+                back.expired_own,
+                growth_back,
+                r.reason
+            )),
+            Arg::Int(r.now),
+        ],
+    ));
+    batch::execute(&mut tx, db.backend(), stmts).await?;
+    tx.commit().await?;
+    Ok(Outcome::Fresh(result))
+}
