@@ -1,58 +1,74 @@
-// Member app service worker: a returning member's card page starts without waiting for
-// the network. Registered from index.html (the member app) only; the staff app has no
-// registration, and this worker leaves /staff/ alone even though its scope is "/".
+// Member app service worker: a returning member's card page (and the points mall) starts
+// without waiting for the network. Registered from index.html (the member app) and
+// mall.html (the points mall); the staff app has no registration, and this worker leaves
+// /staff/ alone even though its scope is "/".
 //
-// - Navigations to member pages (/, /login, /points, ...: any path outside /staff/ and
-//   /api/, other than /healthz and /metrics, whose last segment has no dot; the server answers them all with the same
-//   index.html) are stale-while-revalidate: the cached index.html answers at once and a
-//   fresh copy replaces it in the background.
-// - Trunk's content-hashed files (member-<16 hex>.js, member-<16 hex>_bg.wasm) are
-//   cache-first: a name never changes its content.
-// - /api/ is never intercepted (network only, never cached): the card data is the app's
-//   business (it keeps its own copy in localStorage and refreshes it from the API).
+// Two app shells, each with its own index.html and hashed assets:
+// - the member app "/": navigations to member pages (/, /login, /points, ...: any path
+//   outside /staff/, /mall/ and /api/, other than /healthz and /metrics, whose last
+//   segment has no dot; the server answers them all with the same index.html);
+// - the points mall "/mall/": navigations under /mall/ (the server answers them with
+//   dist/mall/index.html).
+// Navigations are stale-while-revalidate: the cached shell answers at once and a fresh
+// copy replaces it in the background. Trunk's content-hashed files (member-<hex>.js,
+// /mall/mall-<hex>_bg.wasm, ...) are cache-first: a name never changes its content.
+// /api/ is never intercepted (network only, never cached): the card data is the app's
+// business (it keeps its own copy in localStorage and refreshes it from the API).
 //
 // Deploys: index.html names the hashed assets of its build. The visit after a deploy still
 // gets the old index.html (and the old assets, kept in the cache) from this worker, while
 // the background refresh stores the new index.html and fetches the new assets it names; so
-// the visit after that runs the new build. Assets named by neither the new nor the
-// previous index.html are dropped then. Changing this file itself is picked up by the
+// the visit after that runs the new build. Assets of a shell named by neither its new nor
+// its previous index.html are dropped then. Changing this file itself is picked up by the
 // browser's update check (the server sends /sw.js with no-cache); bump VERSION when the
 // cache layout changes: activate deletes every other mc-shell-* cache.
 "use strict";
 
-const VERSION = "v1";
+const VERSION = "v2";
 const CACHE = "mc-shell-" + VERSION;
-const SHELL = "/";
-// Root-level hashed build outputs only (the staff app's live under /staff/).
-const HASHED = /^\/[\w-]+-[0-9a-f]{16}(?:_bg\.wasm|\.js|\.css)$/;
+// Each shell's hashed build outputs live directly in its folder (the staff app's live
+// under /staff/ and are never cached). Trunk's hash is a u64 in hex without leading
+// zeros: usually 16 digits, sometimes fewer.
+const SHELLS = {
+  "/": /^\/[\w-]+-[0-9a-f]{8,16}(?:_bg\.wasm|\.js|\.css)$/,
+  "/mall/": /^\/mall\/[\w-]+-[0-9a-f]{8,16}(?:_bg\.wasm|\.js|\.css)$/,
+};
 
-function assetsOf(html) {
+function shellOf(path) {
+  return path === "/mall" || path.startsWith("/mall/") ? "/mall/" : "/";
+}
+
+function hashed(path) {
+  return SHELLS[shellOf(path)].test(path);
+}
+
+function assetsOf(shell, html) {
   const found = new Set();
-  for (const m of html.matchAll(/["'=](\/[\w-]+-[0-9a-f]{16}(?:_bg\.wasm|\.js|\.css))/g)) {
-    found.add(m[1]);
+  for (const m of html.matchAll(/["'=](\/[\w/-]+-[0-9a-f]{8,16}(?:_bg\.wasm|\.js|\.css))/g)) {
+    if (SHELLS[shell].test(m[1])) found.add(m[1]);
   }
   return found;
 }
 
-// Caches the assets a fresh index.html names, then stores it under SHELL and drops hashed
-// assets named by neither it nor the index.html it replaces. If any asset cannot be
-// fetched, addAll rejects before the put: the old shell (whose assets are all cached)
-// stays, so an offline visit still boots, and the next refresh tries again.
-async function store(cache, response) {
+// Caches the assets a fresh index.html names, then stores it under its shell and drops
+// that shell's hashed assets named by neither it nor the index.html it replaces. If any
+// asset cannot be fetched, addAll rejects before the put: the old shell (whose assets are
+// all cached) stays, so an offline visit still boots, and the next refresh tries again.
+async function store(cache, shell, response) {
   const html = await response.clone().text();
-  const old = await cache.match(SHELL, { ignoreVary: true });
-  const keep = assetsOf(html);
-  const previous = old ? assetsOf(await old.text()) : new Set();
+  const old = await cache.match(shell, { ignoreVary: true });
+  const keep = assetsOf(shell, html);
+  const previous = old ? assetsOf(shell, await old.text()) : new Set();
   const missing = [];
   for (const path of keep) {
     if (!(await cache.match(path, { ignoreVary: true }))) missing.push(path);
   }
   // Usually straight from the HTTP cache: the page has just loaded them.
   await cache.addAll(missing);
-  await cache.put(SHELL, response);
+  await cache.put(shell, response);
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
-    if (HASHED.test(path) && !keep.has(path) && !previous.has(path)) {
+    if (SHELLS[shell].test(path) && !keep.has(path) && !previous.has(path)) {
       await cache.delete(request);
     }
   }
@@ -62,15 +78,16 @@ function usable(response) {
   return response && response.ok && !response.redirected && response.type === "basic";
 }
 
-async function refresh() {
-  const response = await fetch(SHELL, { credentials: "same-origin" });
+async function refresh(shell) {
+  const response = await fetch(shell, { credentials: "same-origin" });
   if (usable(response)) {
-    await store(await caches.open(CACHE), response);
+    await store(await caches.open(CACHE), shell, response);
   }
 }
 
+// The mall's shell is stored on its first visit, not here: most members may never open it.
 self.addEventListener("install", (event) => {
-  event.waitUntil(refresh().then(() => self.skipWaiting()));
+  event.waitUntil(refresh("/").then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -87,16 +104,16 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-async function shell(event) {
+async function navigate(event, shell) {
   const cache = await caches.open(CACHE);
-  const cached = await cache.match(SHELL, { ignoreVary: true });
+  const cached = await cache.match(shell, { ignoreVary: true });
   if (cached) {
-    event.waitUntil(refresh().catch(() => {}));
+    event.waitUntil(refresh(shell).catch(() => {}));
     return cached;
   }
   const response = await fetch(event.request);
   if (usable(response)) {
-    event.waitUntil(store(cache, response.clone()).catch(() => {}));
+    event.waitUntil(store(cache, shell, response.clone()).catch(() => {}));
   }
   return response;
 }
@@ -125,8 +142,8 @@ self.addEventListener("fetch", (event) => {
     // network as usual.
     if (path === "/healthz" || path === "/metrics") return;
     if (path.split("/").pop().includes(".")) return;
-    event.respondWith(shell(event));
-  } else if (HASHED.test(path)) {
+    event.respondWith(navigate(event, shellOf(path)));
+  } else if (hashed(path)) {
     event.respondWith(cacheFirst(event));
   }
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds both web bundles into dist/ (member app at /, staff app at /staff/).
+# Builds the three web bundles into dist/ (member app at /, staff app at /staff/, points
+# mall at /mall/).
 # Usage: scripts/build-web.sh [--debug]     (release by default)
 # The commands are the ones documented at the top of Trunk.toml.
 set -euo pipefail
@@ -40,6 +41,7 @@ export RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components"
 # Order matters: the member build empties dist/ first.
 trunk build "${release[@]}" --offline=true
 trunk build "${release[@]}" --offline=true staff.html --dist dist/staff --public-url /staff/
+trunk build "${release[@]}" --offline=true mall.html --dist dist/mall --public-url /mall/
 
 # Precompressed copies for the server's ServeDir (it prefers .br, then .gz). Brotli at
 # quality 11 is what the member budget is measured with; compressing on the fly uses a
@@ -54,4 +56,4 @@ done < <(find dist -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm' -
 command -v brotli >/dev/null 2>&1 ||
   echo "build-web: warning: no brotli CLI (apt-get install brotli): only .gz precompressed" >&2
 
-echo "build-web: dist/index.html (member) and dist/staff/index.html (staff) ready"
+echo "build-web: dist/index.html (member), dist/staff/index.html (staff) and dist/mall/index.html (mall) ready"

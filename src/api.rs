@@ -3,9 +3,10 @@
 
 use js_sys::{Promise, Reflect};
 use member_core::dto::{
-    CardKeyView, ErrorBody, MeView, MemberSummary, OtpRequest, OtpSent, PointsHistory,
-    PurchaseRequest, PurchaseResult, StaffLoginRequest, StaffVerifyRequest, StaffView, TierView,
-    VerifyOtpRequest,
+    codes, CancelOrderRequest, CancelOrderResult, CardKeyView, ErrorBody, MallItem, MallOrder,
+    MallOrderPage, MallOrderRequest, MallOrderResult, MeView, MemberSummary, OtpRequest, OtpSent,
+    PointsHistory, PurchaseRequest, PurchaseResult, StaffLoginRequest, StaffMallOrder,
+    StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -47,6 +48,22 @@ impl ApiError {
 
     pub fn is_network(&self) -> bool {
         matches!(self, ApiError::Network)
+    }
+
+    /// Whether a failed request that moves points, stock or money may still have taken
+    /// effect, so a retry must send the same attempt (Idempotency-Key and body). Only a
+    /// definite 4xx refusal ends the attempt: after no answer, a 5xx (`internal`,
+    /// `timeout`, a proxy's 502/504) or an answer we cannot read, the server may already
+    /// have committed, and a new key would do it twice.
+    pub fn may_have_taken_effect(&self) -> bool {
+        match self {
+            ApiError::Server { status, code, .. } => {
+                !(400..500).contains(status)
+                    || [codes::REQUEST_IN_PROGRESS, codes::TIMEOUT, codes::INTERNAL]
+                        .contains(&code.as_str())
+            }
+            ApiError::Network | ApiError::Unexpected { .. } => true,
+        }
     }
 
     /// What the person sees.
@@ -143,6 +160,15 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
     parse(exchange("POST", path, Some(encode(body)?), None).await?)
+}
+
+/// A POST that must be sent again with the same `idempotency_key` when retried.
+async fn post_keyed<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    idempotency_key: &str,
+) -> Result<T, ApiError> {
+    parse(exchange("POST", path, Some(encode(body)?), Some(idempotency_key)).await?)
 }
 
 async fn post_empty(path: &str) -> Result<(), ApiError> {
@@ -284,13 +310,111 @@ pub async fn record_purchase(
     body: &PurchaseRequest,
     idempotency_key: &str,
 ) -> Result<PurchaseResult, ApiError> {
+    post_keyed("/staff/purchases", body, idempotency_key).await
+}
+
+/// Codes reach the paths already normalised (`OrderCode`): only `2-9A-Z`.
+pub async fn staff_order(code: &str) -> Result<StaffMallOrder, ApiError> {
+    get(&format!("/staff/mall/orders/{code}")).await
+}
+
+/// Not keyed: a second collect is refused (409 `order_closed`), never applied twice.
+pub async fn collect_order(code: &str) -> Result<StaffMallOrder, ApiError> {
     parse(
         exchange(
             "POST",
-            "/staff/purchases",
-            Some(encode(body)?),
-            Some(idempotency_key),
+            &format!("/staff/mall/orders/{code}/collect"),
+            None,
+            None,
         )
         .await?,
     )
+}
+
+pub async fn cancel_order(
+    code: &str,
+    body: &CancelOrderRequest,
+    idempotency_key: &str,
+) -> Result<CancelOrderResult, ApiError> {
+    post_keyed(
+        &format!("/staff/mall/orders/{code}/cancel"),
+        body,
+        idempotency_key,
+    )
+    .await
+}
+
+// ---- points mall (member) ----
+
+pub async fn mall_items() -> Result<Vec<MallItem>, ApiError> {
+    get("/mall/items").await
+}
+
+pub async fn mall_item(id: i64) -> Result<MallItem, ApiError> {
+    get(&format!("/mall/items/{id}")).await
+}
+
+/// The same `idempotency_key` for every retry of one attempt: the points are spent once.
+pub async fn redeem(
+    body: &MallOrderRequest,
+    idempotency_key: &str,
+) -> Result<MallOrderResult, ApiError> {
+    post_keyed("/mall/orders", body, idempotency_key).await
+}
+
+pub async fn my_orders(cursor: Option<&str>) -> Result<MallOrderPage, ApiError> {
+    let path = match cursor {
+        Some(c) => format!("/me/mall/orders?cursor={}", query_escape(c)),
+        None => "/me/mall/orders".to_string(),
+    };
+    get(&path).await
+}
+
+pub async fn my_order(code: &str) -> Result<MallOrder, ApiError> {
+    get(&format!("/me/mall/orders/{code}")).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(status: u16, code: &str) -> ApiError {
+        ApiError::Server {
+            status,
+            code: code.into(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_definite_refusal_ends_the_attempt() {
+        // The server may have committed: retry with the same key and body.
+        for e in [
+            ApiError::Network,
+            ApiError::Unexpected { status: 502 },
+            ApiError::Unexpected { status: 504 },
+            ApiError::Unexpected { status: 200 },
+            ApiError::Unexpected { status: 400 },
+            server(409, codes::REQUEST_IN_PROGRESS),
+            server(503, codes::TIMEOUT),
+            server(500, codes::INTERNAL),
+            server(502, "bad_gateway"),
+            server(504, codes::TIMEOUT),
+        ] {
+            assert!(e.may_have_taken_effect(), "{e:?} must keep the attempt");
+        }
+        // A definite refusal: the next try is a new attempt.
+        for e in [
+            server(400, codes::INVALID_AMOUNT),
+            server(409, codes::DUPLICATE_ORDER),
+            server(422, codes::CARD_CODE_EXPIRED),
+            server(409, codes::CARD_CODE_USED),
+            server(401, codes::UNAUTHENTICATED),
+            server(429, codes::RATE_LIMITED),
+            server(422, codes::OUT_OF_STOCK),
+            server(409, codes::ORDER_CLOSED),
+        ] {
+            assert!(!e.may_have_taken_effect(), "{e:?} must end the attempt");
+        }
+    }
 }

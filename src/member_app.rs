@@ -23,12 +23,13 @@ impl Screens for MemberScreen {
         }
     }
 
-    fn path(self) -> &'static str {
-        match self {
+    fn path(self) -> String {
+        let path = match self {
             Self::Card => "/",
             Self::Login => "/login",
             Self::Points => "/points",
-        }
+        };
+        path.to_string()
     }
 }
 
@@ -63,7 +64,7 @@ mod tests {
             MemberScreen::Login,
             MemberScreen::Points,
         ] {
-            assert_eq!(MemberScreen::from_path(s.path()), s);
+            assert_eq!(MemberScreen::from_path(&s.path()), s);
         }
         assert_eq!(MemberScreen::from_path("/points/"), MemberScreen::Points);
         assert_eq!(MemberScreen::from_path("/nope"), MemberScreen::Card);

@@ -6,10 +6,11 @@
 
 use leptos::{ev, prelude::*};
 
-/// The screens of one app and their paths.
+/// The screens of one app and their paths. A screen may carry a value (the mall's item
+/// id, an order code), so paths are built rather than fixed strings.
 pub trait Screens: Copy + PartialEq + Send + Sync + 'static {
     fn from_path(path: &str) -> Self;
-    fn path(self) -> &'static str;
+    fn path(self) -> String;
 }
 
 /// The current screen, shared through context.
@@ -68,10 +69,11 @@ impl<S: Screens> Nav<S> {
         if let Some(window) = web_sys::window() {
             if let Ok(history) = window.history() {
                 let state = wasm_bindgen::JsValue::NULL;
+                let path = to.path();
                 let _ = if replace {
-                    history.replace_state_with_url(&state, "", Some(to.path()))
+                    history.replace_state_with_url(&state, "", Some(&path))
                 } else {
-                    history.push_state_with_url(&state, "", Some(to.path()))
+                    history.push_state_with_url(&state, "", Some(&path))
                 };
             }
             window.scroll_to_with_x_and_y(0.0, 0.0);

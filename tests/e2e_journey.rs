@@ -1,7 +1,10 @@
 //! The journey in a real browser against the real server and the real build:
 //! a new customer signs up on a phone-sized screen and lands on the e-card; a cashier
 //! scans the card, records a purchase that upgrades the member; the same code is refused
-//! a second time; the member's reloaded card shows the new points and tier.
+//! a second time; the member's reloaded card shows the new points and tier. Then the
+//! points mall: the member finds a low-threshold item, redeems it and gets an order code;
+//! the staff scan that code, see whose order it is and hand it over; the member's orders
+//! say collected and the card and history show the points spent.
 //!
 //! Needs `dist/` (scripts/build-web.sh; `make test` builds it first), /usr/bin/chromium
 //! and /usr/bin/chromedriver. Under CI=true anything missing fails the test.
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use member_core::card_code;
 use member_core::dto::OutboxMessage;
+use member_core::mall::{format_order_code, normalize_order_code};
 use member_core::phone::Phone;
 
 type Res<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -38,7 +42,8 @@ async fn member_signs_up_and_cashier_records_an_upgrading_purchase() {
         return browser::skip_or_fail(TEST, &why);
     }
     let dist = dist_dir();
-    if !dist.join("index.html").exists() || !dist.join("staff/index.html").exists() {
+    let built = ["index.html", "staff/index.html", "mall/index.html"];
+    if !built.iter().all(|f| dist.join(f).exists()) {
         let why = format!(
             "{} has no built app (run scripts/build-web.sh or `make web`)",
             dist.display()
@@ -122,6 +127,9 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
     .await?;
     screenshot(member, "card.png").await?;
 
+    // Points earned from now on expire in 30 days, so the card has an expiry to show.
+    expire_points_within(base, 30).await?;
+
     // --- the cashier scans it and records a purchase that upgrades the member ----------
     staff.goto(&format!("{base}/staff/")).await?;
     find(staff, "#username").await?.send_keys("cashier").await?;
@@ -164,13 +172,135 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
     find(member, "#card-qr svg").await?;
     wait_text(member, "#points", |t| t == "600").await?;
     wait_text(member, "#tier-name", |t| t == "银卡").await?;
+    wait_text(member, "#points-expiring", |t| {
+        t.starts_with("600 分将于 ") && t.ends_with(" 过期")
+    })
+    .await?;
     if std::env::var_os("SAVE_SCREENSHOTS").is_some() {
         screenshot(member, "card-silver.png").await?;
         find(member, "#lang-toggle").await?.click().await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         screenshot(member, "card-en.png").await?;
+        // Back to zh-CN (the choice is remembered) for the rest of the journey.
+        find(member, "#lang-toggle").await?.click().await?;
     }
+
+    mall_journey(base, member, staff).await
+}
+
+/// The points mall, with the member's 600 points from the purchase above.
+async fn mall_journey(base: &str, member: &Client, staff: &Client) -> Res {
+    const BALANCE: i64 = 600;
+
+    // --- the member opens the mall from the card ----------------------------------------
+    member.goto(&format!("{base}/")).await?;
+    find(member, "#mall-link").await?.click().await?;
+    find(member, "#mall-list .mall-item").await?;
+    wait_text(member, "#mall-points", |t| t == BALANCE.to_string()).await?;
+
+    // Low-threshold items exist, and the quick filter shows only them.
+    find(member, "#chip-low").await?.click().await?;
+    let low = wait_prices(member, |p| !p.is_empty() && p.iter().all(|p| *p <= 50)).await?;
+    eprintln!("low-threshold items: {low:?}");
+    find(member, "#chip-all").await?.click().await?;
+    let all = wait_prices(member, |p| p.len() > low.len()).await?;
+    // "I can afford" leaves out what 600 points cannot buy.
+    find(member, "#affordable-toggle").await?.click().await?;
+    wait_prices(member, |p| !p.is_empty() && p.iter().all(|p| *p <= BALANCE)).await?;
+    find(member, "#affordable-toggle").await?.click().await?;
+    wait_prices(member, |p| p.len() == all.len()).await?;
+    screenshot(member, "mall.png").await?;
+
+    // --- redeem a low-threshold item (the 30-point coffee voucher if there is one) -------
+    let open = "#mall-list .mall-item:not(.locked):not(.sold-out):not(.unavailable)";
+    let mut pick = None;
+    for el in member.find_all(Locator::Css(open)).await? {
+        let price: i64 = el.attr("data-points").await?.unwrap_or_default().parse()?;
+        if price <= 50 && pick.as_ref().is_none_or(|(p, _)| *p != 30) {
+            pick = Some((price, el));
+        }
+    }
+    let (price, item) = pick.ok_or("no redeemable item at 50 points or less")?;
+    item.find(Locator::Css(".mall-item-link"))
+        .await?
+        .click()
+        .await?;
+    wait_text(member, "#item-name", |t| !t.is_empty()).await?;
+    find(member, "#redeem").await?.click().await?;
+    wait_text(member, "#confirm-text", |t| {
+        t.contains(&format!("{price} 积分"))
+    })
+    .await?;
+    screenshot(member, "mall-confirm.png").await?;
+    let confirm = find(member, "#confirm-redeem").await?;
+    confirm.click().await?;
+    // A double tap must not redeem twice: the button is disabled while the first runs
+    // (and the Idempotency-Key would make a resend one redemption anyway).
+    let _ = confirm.click().await;
+    let shown = wait_text(member, "#order-code", |t| normalize_order_code(t).is_some()).await?;
+    let code = normalize_order_code(&shown).ok_or("order code")?;
+    wait_text(member, "#order-status", |t| t == "待领取").await?;
+    wait_text(member, "#redeem-success", |t| t.contains("兑换成功")).await?;
+    find(member, "#order-qr svg").await?;
+    screenshot(member, "mall-order.png").await?;
+
+    // --- the staff scan the order code at the checkout (scanner gun: code + Enter) -------
+    staff.goto(&format!("{base}/staff/")).await?;
+    scan(staff, &code).await?;
+    wait_text(staff, "#order-member", |t| t.contains(NAME)).await?;
+    wait_text(staff, "#order-status", |t| t == "待领取").await?;
+    wait_text(staff, "#order-points", |t| t == price.to_string()).await?;
+    screenshot(staff, "staff-order.png").await?;
+    find(staff, "#collect-order").await?.click().await?;
+    wait_text(staff, "#order-status", |t| t == "已领取").await?;
+    wait_visible(staff, "#order-notice", WAIT).await?;
+    // Typed by hand, in lower case with the space it is shown with: the same order, and
+    // it cannot be handed over twice.
+    let input = find(staff, "#order-lookup-input").await?;
+    input.clear().await?;
+    let typed = format_order_code(&code).to_lowercase();
+    input.send_keys(&format!("{typed}{ENTER}")).await?;
+    wait_text(staff, "#order-status", |t| t == "已领取").await?;
+    if find(staff, "#collect-order").await?.is_displayed().await? {
+        return Err("a collected order still offers to be collected".into());
+    }
+
+    // --- the member sees it collected, and the points spent ------------------------------
+    member.goto(&format!("{base}/mall/orders")).await?;
+    wait_text(member, "#order-list .order-row .status", |t| t == "已领取").await?;
+    // A direct load of the order page (server fallback to the mall's index.html).
+    member.goto(&format!("{base}/mall/orders/{code}")).await?;
+    wait_text(member, "#order-status", |t| t == "已领取").await?;
+    member.goto(&format!("{base}/")).await?;
+    let left = (BALANCE - price).to_string();
+    wait_text(member, "#points", |t| t == left).await?;
+    member.goto(&format!("{base}/points")).await?;
+    let spent = format!("-{price}");
+    wait_text(member, ".ledger", |t| {
+        t.contains("积分兑换") && t.contains(&spent)
+    })
+    .await?;
     Ok(())
+}
+
+/// Waits until the listed items' prices (`data-points`) satisfy `ok`; returns them.
+async fn wait_prices(c: &Client, ok: impl Fn(&[i64]) -> bool) -> Res<Vec<i64>> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let mut prices = Vec::new();
+        for el in c.find_all(Locator::Css("#mall-list .mall-item")).await? {
+            if let Ok(Some(p)) = el.attr("data-points").await {
+                prices.push(p.parse()?);
+            }
+        }
+        if ok(&prices) {
+            return Ok(prices);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("mall list prices {prices:?} never as expected").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Old engines without WebAssembly get a plain page instead of a blank screen. The
@@ -205,6 +335,24 @@ async fn fallback_page_exists(base: &str, member: &Client) -> Res {
             );
         }
     }
+    Ok(())
+}
+
+/// The brand's points rule (admin API): points earned later stay valid for `days` days.
+async fn expire_points_within(base: &str, days: i64) -> Res {
+    let admin = reqwest::Client::builder().cookie_store(true).build()?;
+    admin
+        .post(format!("{base}/api/v1/admin/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": "admin-dev-pass" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    admin
+        .put(format!("{base}/api/v1/admin/points-rules"))
+        .json(&serde_json::json!({ "expiry": "days", "n": days }))
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 

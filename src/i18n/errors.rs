@@ -11,6 +11,10 @@ pub const NETWORK: &str = "network";
 pub const UNEXPECTED: &str = "unexpected";
 /// The one-time code typed is not six digits.
 pub const OTP_FORMAT: &str = "otp_format";
+/// A typed or scanned value that cannot be a points-mall order code.
+pub const ORDER_CODE_MALFORMED: &str = "order_code_malformed";
+/// A 404 when looking up an order: more helpful than the generic "not found".
+pub const ORDER_NOT_FOUND: &str = "order_not_found";
 
 pub fn error_text(lang: Lang, code: &str) -> &'static str {
     let (zh, en) = match code {
@@ -89,9 +93,59 @@ pub fn error_text(lang: Lang, code: &str) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// The points-mall codes (mall and staff bundles), else [`error_text`]. Kept apart so
+/// the member card's bundle, which has a size budget, does not carry these texts.
+pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
+    let (zh, en) = match code {
+        codes::INSUFFICIENT_POINTS => ("积分不足", "Not enough points"),
+        codes::OUT_OF_STOCK => ("已兑完", "Out of stock"),
+        codes::LIMIT_REACHED => ("已达兑换上限", "You have reached the limit for this item"),
+        codes::TIER_REQUIRED => ("会员等级不足，暂不可兑换", "This item is for a higher tier"),
+        codes::ITEM_UNAVAILABLE => ("暂不可兑换", "Not available right now"),
+        codes::INVALID_QUANTITY => ("兑换数量不正确", "That quantity is not possible"),
+        codes::ORDER_CLOSED => (
+            "该订单已领取/已取消",
+            "This order was already collected or cancelled",
+        ),
+        codes::ALREADY_REFUNDED => ("该消费已退款", "This purchase was already refunded"),
+        ORDER_CODE_MALFORMED => (
+            "兑换码格式不正确：应为 10 位字母或数字",
+            "An order code has 10 letters and digits",
+        ),
+        ORDER_NOT_FOUND => (
+            "未找到该兑换单，请核对兑换码",
+            "No such order: check the code",
+        ),
+        _ => return error_text(lang, code),
+    };
+    lang.pick(zh, en)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mall_refusals_are_plain_words() {
+        assert_eq!(
+            error_text(Lang::ZhCn, codes::OUT_OF_STOCK),
+            "出错了，请稍后再试"
+        );
+        assert_eq!(mall_error_text(Lang::ZhCn, codes::OUT_OF_STOCK), "已兑完");
+        assert_eq!(
+            mall_error_text(Lang::ZhCn, codes::INSUFFICIENT_POINTS),
+            "积分不足"
+        );
+        assert_eq!(
+            mall_error_text(Lang::ZhCn, codes::ORDER_CLOSED),
+            "该订单已领取/已取消"
+        );
+        // Everything else falls through to the shared texts.
+        assert_eq!(
+            mall_error_text(Lang::En, codes::RATE_LIMITED),
+            error_text(Lang::En, codes::RATE_LIMITED)
+        );
+    }
 
     #[test]
     fn card_code_used_reads_as_the_cashier_expects() {

@@ -48,6 +48,11 @@ texts! {
         KindExpire => "积分过期", "Expired";
         KindAdjust => "积分调整", "Adjusted";
         KindRefund => "退款扣回", "Refunded";
+        KindReturned => "兑换退还", "Returned";
+        ValidThrough => "有效期至 {date}", "valid through {date}";
+        Expiring => "{n} 分将于 {date} 过期", "{n} points expire on {date}";
+        Mall => "积分商城", "Points mall";
+        MyOrders => "我的兑换", "My redemptions";
     }
 }
 

@@ -1,8 +1,8 @@
 //! Every visible string goes through here: zh-CN first (the default), en second.
 //!
-//! Each screen family has its own key enum (`member::M`, `staff::S`) so the member bundle
-//! does not carry the staff strings. Each key's zh-CN and en text sit side by side, which
-//! keeps a missing translation visible in review.
+//! Each screen family has its own key enum (`member::M`, `staff::S`, `mall::Ml`) so the
+//! member bundle does not carry the staff and mall strings. Each key's zh-CN and en text
+//! sit side by side, which keeps a missing translation visible in review.
 
 /// Declares a key enum with its zh-CN and en text side by side.
 macro_rules! texts {
@@ -25,6 +25,7 @@ macro_rules! texts {
 }
 
 pub mod errors;
+pub mod mall;
 pub mod member;
 pub mod staff;
 

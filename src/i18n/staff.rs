@@ -38,6 +38,31 @@ texts! {
         NewBalance => "当前积分", "Points balance";
         Upgraded => "会员已升级为 {tier}！", "Member upgraded to {tier}!";
         NextCustomer => "下一位顾客", "Next customer";
+
+        TabCheckout => "收银", "Checkout";
+        TabOrders => "兑换单", "Mall orders";
+        OrderLabel => "兑换码", "Order code";
+        OrderPlaceholder => "扫描或输入 10 位兑换码", "Scan or type the 10-character code";
+        OrderHint => "会员在「我的兑换」中出示兑换码；收银页扫码也会打开兑换单", "Members show the code under My redemptions; scanning it on the checkout page works too";
+        Item => "商品", "Item";
+        PointsSpent => "消耗积分", "Points spent";
+        CashToCollect => "需收现金", "Cash to collect";
+        Member => "会员", "Member";
+        OrderedAt => "兑换时间", "Redeemed";
+        CollectedAt => "领取", "Collected";
+        ClosedAt => "关闭", "Closed";
+        Reason => "原因", "Reason";
+        Collect => "确认领取", "Hand over";
+        Submitting => "提交中…", "Submitting…";
+        CancelOrder => "取消订单", "Cancel order";
+        RefundOrder => "退单并退还积分（店长）", "Take back and refund points (manager)";
+        CancelReason => "取消原因", "Reason";
+        CancelReasonPlaceholder => "例如：会员不需要了", "e.g. the member changed their mind";
+        ConfirmCancel => "确认取消并退还积分", "Cancel and return the points";
+        RetryCancel => "重试（不会重复退还）", "Retry (points are returned once)";
+        Back => "返回", "Back";
+        Collected => "已确认领取，请将商品交给会员", "Handed over: give the item to the member";
+        Cancelled => "订单已取消，已退还 {n} 积分（会员现有 {m} 积分）", "Order cancelled: {n} points returned (member now has {m})";
     }
 }
 

@@ -17,7 +17,7 @@ use crate::components::{
     countdown::Countdown, lang_toggle::LangToggle, progress::ProgressBar, qr::qr_svg,
     tier_badge::TierBadge,
 };
-use crate::i18n::{fill, member::M, tier_name, I18n};
+use crate::i18n::{fill, member::M, tier_name, I18n, Lang};
 use crate::member_app::{MemberNav, MemberScreen};
 use crate::nav::Link;
 use crate::session;
@@ -38,6 +38,25 @@ fn mark_card_drawn() {
 /// yet): a key cached for another member (shared device, another tab) must not.
 fn key_is_usable(key_member_no: Option<&str>, member_no: Option<&str>) -> bool {
     key_member_no.is_some_and(|k| member_no.is_none_or(|m| m == k))
+}
+
+/// `2026-12-31` -> `2026年12月31日` / `Dec 31, 2026`; anything else as it came.
+fn expiry_date(lang: Lang, last_day: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = last_day.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return last_day.to_string();
+    };
+    let (Ok(m), Ok(d)) = (m.parse::<usize>(), d.parse::<u32>()) else {
+        return last_day.to_string();
+    };
+    match (lang, MONTHS.get(m.wrapping_sub(1))) {
+        (Lang::ZhCn, _) => format!("{y}年{m}月{d}日"),
+        (Lang::En, Some(month)) => format!("{month} {d}, {y}"),
+        (Lang::En, None) => last_day.to_string(),
+    }
 }
 
 fn page_hidden() -> bool {
@@ -194,6 +213,19 @@ pub fn CardPage() -> impl IntoView {
             None => i18n.t(M::TopTier).to_string(),
         })
     };
+    let expiring = move || {
+        let lang = i18n.lang();
+        me.with(|m| {
+            let e = m.as_ref()?.expiring.as_ref()?;
+            Some(fill(
+                i18n.t(M::Expiring),
+                &[
+                    ("n", &e.points.to_string()),
+                    ("date", &expiry_date(lang, &e.last_day)),
+                ],
+            ))
+        })
+    };
     let has_me = Memo::new(move |_| me.with(Option::is_some));
     let retry = move || {
         load_error.set(None);
@@ -274,7 +306,20 @@ pub fn CardPage() -> impl IntoView {
                         <ProgressBar id="progress" permille=permille />
                         <p id="next-tier-hint" class="small">{hint}</p>
                     </div>
+                    <p id="points-expiring" class="small expiring" hidden=move || expiring().is_none()>
+                        {expiring}
+                    </p>
                 </section>
+                // The mall is its own bundle (it would not fit the card's size budget):
+                // plain links, a page load away.
+                <nav class="card-actions">
+                    <a id="mall-link" href="/mall/" class="button primary">
+                        {i18n.tr(M::Mall)}
+                    </a>
+                    <a id="my-orders-link" href="/mall/orders" class="button secondary">
+                        {i18n.tr(M::MyOrders)}
+                    </a>
+                </nav>
                 <nav class="card-actions">
                     <Link to=MemberScreen::Points class="button secondary">
                         {i18n.tr(M::PointsHistory)}
@@ -312,5 +357,14 @@ mod tests {
         assert!(key_is_usable(Some("8600012345"), None));
         assert!(key_is_usable(Some("8600012345"), Some("8600012345")));
         assert!(!key_is_usable(Some("8600012345"), Some("8600099999")));
+    }
+
+    #[test]
+    fn expiry_dates_read_naturally() {
+        assert_eq!(expiry_date(Lang::ZhCn, "2026-12-31"), "2026年12月31日");
+        assert_eq!(expiry_date(Lang::En, "2026-12-31"), "Dec 31, 2026");
+        assert_eq!(expiry_date(Lang::En, "2026-03-05"), "Mar 5, 2026");
+        assert_eq!(expiry_date(Lang::En, "soon"), "soon");
+        assert_eq!(expiry_date(Lang::En, "2026-13-01"), "2026-13-01");
     }
 }

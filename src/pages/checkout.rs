@@ -1,5 +1,6 @@
 //! The cashier's screen: scan (keyboard-wedge scanner = digits + Enter) or type the
-//! member's code, check who it is, enter the amount and record the purchase.
+//! member's code, check who it is, enter the amount and record the purchase. A scanned
+//! points-mall order code opens that order instead (`staff_order`).
 
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use member_core::card_code;
@@ -12,6 +13,8 @@ use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::components::{lang_toggle::LangToggle, tier_badge::TierBadge};
 use crate::i18n::{fill, staff::S, tier_name, I18n};
+use crate::order_code::OrderCode;
+use crate::pages::staff_order::StaffTabs;
 use crate::staff_app::{StaffNav, StaffScreen};
 
 /// What the cashier entered for one purchase. A retry reuses the previous attempt (and so
@@ -56,21 +59,6 @@ fn attempt_for(
         },
         idempotency_key,
         draft,
-    }
-}
-
-/// Whether a failed purchase must be retried with the same attempt (key, order ref, body).
-/// Only a definite 4xx refusal ends the attempt: after no answer, a 5xx (`internal`,
-/// `timeout`, a proxy's 502/504) or an answer we cannot read, the server may already have
-/// committed the purchase, and a new key would credit it twice.
-fn keeps_pending(e: &ApiError) -> bool {
-    match e {
-        ApiError::Server { status, code, .. } => {
-            !(400..500).contains(status)
-                || [codes::REQUEST_IN_PROGRESS, codes::TIMEOUT, codes::INTERNAL]
-                    .contains(&code.as_str())
-        }
-        ApiError::Network | ApiError::Unexpected { .. } => true,
     }
 }
 
@@ -214,6 +202,11 @@ pub fn CheckoutPage() -> impl IntoView {
         let parsed = match card_code::parse_code(&typed) {
             Ok(p) => p,
             Err(_) => {
+                // A points-mall order code scanned here: open the order to hand it over.
+                if let Some(order) = OrderCode::parse(&typed) {
+                    nav.go(StaffScreen::Order(order));
+                    return;
+                }
                 error.set(Some(codes::CARD_CODE_MALFORMED.to_string()));
                 focus_selected(scan_ref);
                 return;
@@ -275,7 +268,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     request_animation_frame(move || focus(scan_ref));
                 }
                 Err(e) => {
-                    if !keeps_pending(&e) {
+                    if !e.may_have_taken_effect() {
                         pending.set(None);
                     }
                     fail(e);
@@ -394,6 +387,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     {i18n.tr(S::Logout)}
                 </button>
             </header>
+            <StaffTabs orders=false />
             <main class="checkout">
                 <form class="scan-form" on:submit=lookup novalidate>
                     <label class="field-label" for="scan-input">
@@ -527,44 +521,6 @@ mod tests {
         });
         assert_eq!(typed.body.order_ref, "A-7");
         assert_eq!(typed.idempotency_key, "k3");
-    }
-
-    fn server(status: u16, code: &str) -> ApiError {
-        ApiError::Server {
-            status,
-            code: code.into(),
-            message: String::new(),
-        }
-    }
-
-    #[test]
-    fn only_a_definite_refusal_ends_the_attempt() {
-        // The server may have committed: retry with the same key and order ref.
-        for e in [
-            ApiError::Network,
-            ApiError::Unexpected { status: 502 },
-            ApiError::Unexpected { status: 504 },
-            ApiError::Unexpected { status: 200 },
-            ApiError::Unexpected { status: 400 },
-            server(409, codes::REQUEST_IN_PROGRESS),
-            server(503, codes::TIMEOUT),
-            server(500, codes::INTERNAL),
-            server(502, "bad_gateway"),
-            server(504, codes::TIMEOUT),
-        ] {
-            assert!(keeps_pending(&e), "{e:?} must keep the pending attempt");
-        }
-        // A definite refusal: the next try is a new purchase.
-        for e in [
-            server(400, codes::INVALID_AMOUNT),
-            server(409, codes::DUPLICATE_ORDER),
-            server(422, codes::CARD_CODE_EXPIRED),
-            server(409, codes::CARD_CODE_USED),
-            server(401, codes::UNAUTHENTICATED),
-            server(429, codes::RATE_LIMITED),
-        ] {
-            assert!(!keeps_pending(&e), "{e:?} must clear the pending attempt");
-        }
     }
 
     #[test]

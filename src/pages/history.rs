@@ -4,39 +4,23 @@ use leptos::{prelude::*, task::spawn_local};
 use member_core::dto::LedgerItem;
 
 use crate::api;
+use crate::clock::{last_day_before, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
-use crate::i18n::{member::M, I18n, Lang};
+use crate::i18n::{fill, member::M, I18n, Lang};
 use crate::member_app::{MemberNav, MemberScreen};
 use crate::nav::Link;
 use crate::session;
 
-/// China has no daylight saving time, so Asia/Shanghai is always UTC+8.
-const SHANGHAI_OFFSET_MS: f64 = 8.0 * 3600.0 * 1000.0;
-
-/// `2025-03-01T04:05:06Z` -> `2025-03-01 12:05` (Asia/Shanghai).
-fn local_time(at: &str) -> String {
-    let ms = js_sys::Date::parse(at);
-    if ms.is_nan() {
-        return at.to_string();
-    }
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms + SHANGHAI_OFFSET_MS));
-    format!(
-        "{}-{:02}-{:02} {:02}:{:02}",
-        d.get_utc_full_year(),
-        d.get_utc_month() + 1,
-        d.get_utc_date(),
-        d.get_utc_hours(),
-        d.get_utc_minutes()
-    )
-}
-
-fn kind_text(lang: Lang, kind: &str) -> &'static str {
+/// A `refund` row takes earned points back (a returned purchase) or, positive, gives
+/// spent points back (a cancelled mall order).
+fn kind_text(lang: Lang, kind: &str, points: i64) -> &'static str {
     use crate::i18n::Text;
     let key = match kind {
         "earn" => M::KindEarn,
         "redeem" => M::KindRedeem,
         "expire" => M::KindExpire,
+        "refund" if points > 0 => M::KindReturned,
         "refund" => M::KindRefund,
         _ => M::KindAdjust,
     };
@@ -103,14 +87,23 @@ pub fn HistoryPage() -> impl IntoView {
                                     .filter(|s| !s.is_empty())
                                     .collect::<Vec<_>>()
                                     .join(" · ");
+                                let expiry = item
+                                    .expires_at
+                                    .filter(|_| item.kind == "earn")
+                                    .map(|at| {
+                                        fill(i18n.t(M::ValidThrough), &[("date", &last_day_before(&at))])
+                                    });
                                 view! {
                                     <li class="ledger-row">
                                         <div>
                                             <div class="ledger-kind">
-                                                {kind_text(i18n.lang(), &item.kind)}
+                                                {kind_text(i18n.lang(), &item.kind, item.points)}
                                             </div>
                                             <div class="subtle small">{detail}</div>
-                                            <div class="subtle small">{local_time(&item.at)}</div>
+                                            <div class="subtle small">
+                                                {local_time(&item.at)}
+                                                {expiry.map(|e| format!(" · {e}"))}
+                                            </div>
                                         </div>
                                         <div class=if positive {
                                             "ledger-points plus"

@@ -4,4 +4,6 @@ pub mod card;
 pub mod checkout;
 pub mod history;
 pub mod login;
+pub mod mall;
 pub mod staff_login;
+pub mod staff_order;

@@ -1,5 +1,6 @@
 //! The built web app: `dist/` with SPA fallback (member app at `/`, staff app at
-//! `/staff/`), long-lived caching for content-hashed assets, no-cache for the rest.
+//! `/staff/`, points mall at `/mall/`), long-lived caching for content-hashed assets,
+//! no-cache for the rest.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -28,10 +29,9 @@ pub fn service(
             if path.starts_with("/api/") || last.contains('.') {
                 return Ok::<_, Infallible>(StatusCode::NOT_FOUND.into_response());
             }
-            let index = if path == "/staff" || path.starts_with("/staff/") {
-                root.join("staff").join("index.html")
-            } else {
-                root.join("index.html")
+            let index = match app_of(path) {
+                Some(app) => root.join(app).join("index.html"),
+                None => root.join("index.html"),
             };
             let response = ServeFile::new(index)
                 .precompressed_br()
@@ -50,6 +50,15 @@ pub fn service(
         .append_index_html_on_directories(true)
         .fallback(spa)
         .map_response(IntoResponse::into_response)
+}
+
+/// The bundle under its own folder of `dist/` that serves `path`, if not the member app.
+fn app_of(path: &str) -> Option<&'static str> {
+    ["staff", "mall"].into_iter().find(|app| {
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_prefix(app))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// True for names like `member-center-4f3b2a1c9d8e7f60_bg.wasm` or `app-1a2b3c4d.css`:
@@ -77,6 +86,18 @@ pub fn cache_control(path: &str, response: &Response) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_routes_fall_back_to_their_own_app() {
+        assert_eq!(app_of("/staff"), Some("staff"));
+        assert_eq!(app_of("/staff/orders/ABCDEFGHJK"), Some("staff"));
+        assert_eq!(app_of("/mall/"), Some("mall"));
+        assert_eq!(app_of("/mall/orders/ABCDEFGHJK"), Some("mall"));
+        assert_eq!(app_of("/mall"), Some("mall"));
+        assert_eq!(app_of("/mallard"), None);
+        assert_eq!(app_of("/points"), None);
+        assert_eq!(app_of("/"), None);
+    }
 
     #[test]
     fn recognises_trunk_hashed_names() {
