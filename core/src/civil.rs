@@ -101,11 +101,13 @@ mod tests {
         );
         // 2024 is a leap year.
         assert_eq!(
-            date_from_days(days_from_date(Date {
-                year: 2024,
-                month: 2,
-                day: 28
-            }) + 1),
+            date_from_days(
+                days_from_date(Date {
+                    year: 2024,
+                    month: 2,
+                    day: 28
+                }) + 1
+            ),
             Date {
                 year: 2024,
                 month: 2,

@@ -96,8 +96,7 @@ pub fn normalize_order_code(input: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let ok = code.len() == ORDER_CODE_LEN
-        && code.bytes().all(|b| ALPHABET.contains(&b));
+    let ok = code.len() == ORDER_CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b));
     ok.then_some(code)
 }
 
@@ -140,9 +139,15 @@ mod tests {
     #[test]
     fn refusals_in_order() {
         assert_eq!(check(&item(), &who(100), 2, 0), Ok(100));
-        assert_eq!(check(&item(), &who(100), 0, 0), Err(Refusal::InvalidQuantity));
+        assert_eq!(
+            check(&item(), &who(100), 0, 0),
+            Err(Refusal::InvalidQuantity)
+        );
         assert_eq!(check(&item(), &who(100), 3, 0), Err(Refusal::LimitReached));
-        assert_eq!(check(&item(), &who(99), 2, 0), Err(Refusal::InsufficientPoints));
+        assert_eq!(
+            check(&item(), &who(99), 2, 0),
+            Err(Refusal::InsufficientPoints)
+        );
         let mut locked = item();
         locked.min_tier_rank = Some(1);
         assert_eq!(check(&locked, &who(100), 1, 0), Err(Refusal::TierLocked));

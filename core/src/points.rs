@@ -194,8 +194,14 @@ mod tests {
     fn rules_give_local_end_of_period() {
         assert_eq!(ExpiryRule::Never.expires_at(EARNED), None);
         assert_eq!(day(ExpiryRule::Days(30).expires_at(EARNED)), "2026-04-14");
-        assert_eq!(day(ExpiryRule::MonthEnd(0).expires_at(EARNED)), "2026-03-31");
-        assert_eq!(day(ExpiryRule::MonthEnd(12).expires_at(EARNED)), "2027-03-31");
+        assert_eq!(
+            day(ExpiryRule::MonthEnd(0).expires_at(EARNED)),
+            "2026-03-31"
+        );
+        assert_eq!(
+            day(ExpiryRule::MonthEnd(12).expires_at(EARNED)),
+            "2027-03-31"
+        );
         assert_eq!(day(ExpiryRule::YearEnd(0).expires_at(EARNED)), "2026-12-31");
         assert_eq!(day(ExpiryRule::YearEnd(1).expires_at(EARNED)), "2027-12-31");
         // Expiry is local midnight: 16:00 UTC the day before.
@@ -251,10 +257,7 @@ mod tests {
     #[test]
     fn spends_soonest_expiry_first_and_never_last() {
         let batches = [b(1, 50, None), b(2, 30, Some(200)), b(3, 40, Some(100))];
-        assert_eq!(
-            allocate(&batches, 60, 0, None),
-            Ok(vec![(3, 40), (2, 20)])
-        );
+        assert_eq!(allocate(&batches, 60, 0, None), Ok(vec![(3, 40), (2, 20)]));
         assert_eq!(
             allocate(&batches, 100, 0, None),
             Ok(vec![(3, 40), (2, 30), (1, 30)])
@@ -263,7 +266,10 @@ mod tests {
         assert_eq!(allocate(&batches, 90, 100, None), Err(80));
         assert_eq!(allocate(&batches, 0, 0, None), Ok(vec![]));
         // A refund takes from the purchase's own batch first.
-        assert_eq!(allocate(&batches, 60, 0, Some(1)), Ok(vec![(1, 50), (3, 10)]));
+        assert_eq!(
+            allocate(&batches, 60, 0, Some(1)),
+            Ok(vec![(1, 50), (3, 10)])
+        );
     }
 
     #[test]
