@@ -320,6 +320,11 @@ wire! {
 
     /// PATCH /api/v1/admin/mall/items/{id}: absent fields stay; `null` clears an
     /// optional one (limit, tier, image, dates).
+    ///
+    /// Stock: `stock_delta` adds or removes units relative to what is left now (safe
+    /// while members redeem); `stock` sets the count after a stock-take, and with
+    /// `expected_stock` only if the stock is still what the admin last saw (else 409
+    /// `stock_changed`), so redemptions in between are not overwritten.
     pub struct MallItemPatch {
         #[serde(default)]
         pub name: Option<String>,
@@ -327,6 +332,10 @@ wire! {
         pub points_price: Option<i64>,
         #[serde(default)]
         pub stock: Option<i64>,
+        #[serde(default)]
+        pub stock_delta: Option<i64>,
+        #[serde(default)]
+        pub expected_stock: Option<i64>,
         #[serde(default, with = "nullable")]
         pub per_member_limit: Option<Option<i64>>,
         #[serde(default)]
@@ -485,6 +494,11 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// The server gave up on the request (overloaded or a slow dependency).
     pub const TIMEOUT: &str = "timeout";
+    /// A concurrent change got in the way and nothing was applied: send the same
+    /// request again (503 with Retry-After).
+    pub const RETRY_LATER: &str = "retry_later";
+    /// An admin's stock change was based on a count that redemptions have changed since.
+    pub const STOCK_CHANGED: &str = "stock_changed";
     pub const INSUFFICIENT_POINTS: &str = "insufficient_points";
     pub const OUT_OF_STOCK: &str = "out_of_stock";
     /// The member has redeemed this item as often as allowed.

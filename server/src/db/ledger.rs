@@ -29,7 +29,9 @@ pub struct Entry {
 }
 
 const LOCK_SQLITE: &str = "SELECT points FROM members WHERE id = $1";
-const LOCK_PG: &str = "SELECT points FROM members WHERE id = $1 FOR UPDATE";
+/// NO KEY: writers of this member still queue, but rows that merely reference the member
+/// (sessions, purchases, orders) can be inserted meanwhile.
+const LOCK_PG: &str = "SELECT points FROM members WHERE id = $1 FOR NO KEY UPDATE";
 
 /// Locks the member row for the rest of `tx` and returns the balance; `None` if there is
 /// no such member. SQLite's write transaction already excludes other writers.
@@ -56,7 +58,12 @@ pub const INSERT_LEDGER: &str =
 /// last_insert_rowid() / lastval()).
 const INSERT_BATCH: &str =
     "INSERT INTO points_batches (member_id, ledger_id, points, remaining, expires_at, created_at) \
-     VALUES ($1, (SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $2, $3, $4)";
+     VALUES ($1, (SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $5, $3, $4)";
+/// Debt from refunds goes down only by what a credit actually settled.
+const SETTLE_DEBT: &str =
+    "UPDATE members SET points_debt = points_debt - $1 WHERE id = $2 AND points_debt >= $1";
+/// A refund's shortfall becomes debt.
+pub const ADD_DEBT: &str = "UPDATE members SET points_debt = points_debt + $1 WHERE id = $2";
 const INSERT_ALLOCATION: &str = "INSERT INTO points_allocations (ledger_id, batch_id, points) \
      VALUES ((SELECT MAX(id) FROM points_ledger WHERE member_id = $1), $2, $3)";
 const TAKE_FROM_BATCH: &str = "UPDATE points_batches SET remaining = remaining - $1 \
@@ -84,27 +91,74 @@ fn ledger_row(entry: &Entry, kind: &'static str, points: i64, reason: String) ->
     )
 }
 
-/// Statements that credit `points` (> 0) as a new batch expiring at `expires_at`.
+/// Statements that credit `points` as a new batch expiring at `expires_at`, and settle
+/// up to `debt` (points a refund could not take back) from it: the credit is recorded in
+/// full, the settlement as its own `refund` row, and only the rest stays spendable.
 /// A zero credit still writes its ledger row (a purchase that earned nothing shows up
-/// in the history) but no batch.
-pub fn plan_credit(entry: &Entry, points: i64, expires_at: Option<i64>) -> Vec<Stmt> {
+/// in the history) but no batch. Returns the statements and the points settled.
+pub fn plan_credit(
+    entry: &Entry,
+    points: i64,
+    expires_at: Option<i64>,
+    debt: i64,
+) -> (Vec<Stmt>, i64) {
     let mut stmts = vec![ledger_row(entry, entry.kind, points, entry.reason.clone())];
-    if points > 0 {
-        stmts.push(Stmt::new(
-            INSERT_BATCH,
-            vec![
-                Arg::Int(entry.member_id),
-                Arg::Int(points),
-                Arg::OptInt(expires_at),
-                Arg::Int(entry.now),
-            ],
-        ));
-        stmts.push(Stmt::new(
-            ADD_POINTS,
-            vec![Arg::Int(points), Arg::Int(entry.member_id)],
-        ));
+    if points <= 0 {
+        return (stmts, 0);
     }
-    stmts
+    let settled = debt.clamp(0, points);
+    stmts.push(Stmt::new(
+        INSERT_BATCH,
+        vec![
+            Arg::Int(entry.member_id),
+            Arg::Int(points),
+            Arg::OptInt(expires_at),
+            Arg::Int(entry.now),
+            Arg::Int(points - settled),
+        ],
+    ));
+    stmts.extend(settlement(entry, settled));
+    stmts.push(Stmt::new(
+        ADD_POINTS,
+        vec![Arg::Int(points - settled), Arg::Int(entry.member_id)],
+    ));
+    (stmts, settled)
+}
+
+/// The ledger row and debt update for `settled` points of refund debt paid from a
+/// credit (nothing when zero).
+fn settlement(entry: &Entry, settled: i64) -> Vec<Stmt> {
+    if settled <= 0 {
+        return Vec::new();
+    }
+    let row = Entry {
+        kind: "refund",
+        source_ref: Some("refund-debt".into()),
+        ..entry.clone()
+    };
+    vec![
+        ledger_row(
+            &row,
+            "refund",
+            -settled,
+            "抵扣退货欠分 / Settles points owed for a refund".into(),
+        ),
+        Stmt::new(
+            SETTLE_DEBT,
+            vec![Arg::Int(settled), Arg::Int(entry.member_id)],
+        ),
+    ]
+}
+
+/// Points the member owes from refunds (member locked).
+pub async fn debt(tx: &mut Tx, member_id: i64) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT points_debt FROM members WHERE id = $1")
+            .bind(member_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .unwrap_or(0),
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -326,8 +380,9 @@ struct AllocationRow {
 /// Statements that give back what the debit `debit_ledger_id` took, to the same
 /// batches, as one positive ledger row of `entry.kind` (member locked). Points going
 /// back into a batch that has expired meanwhile expire again at once (with their own
-/// ledger row): a cancellation doesn't extend validity. Returns the points given back.
-/// The caller makes sure this runs once per debit (e.g. an order's status change).
+/// ledger row): a cancellation doesn't extend validity. Debt from a refund is settled
+/// first, as its own `refund` row, from what comes back. Returns the points given back
+/// (before settlement). The caller makes sure this runs once per debit (e.g. an order's status change).
 pub async fn plan_restore(
     tx: &mut Tx,
     entry: &Entry,
@@ -346,26 +401,42 @@ pub async fn plan_restore(
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
+    // Debt from a refund is settled before anything goes back into the batches.
+    let settled = debt(tx, entry.member_id).await?.clamp(0, total);
     let mut stmts = vec![ledger_row(entry, entry.kind, total, entry.reason.clone())];
+    stmts.extend(settlement(entry, settled));
+    let mut to_settle = settled;
+    let mut back = Vec::with_capacity(allocations.len());
     for a in &allocations {
+        let kept = a.points.min(to_settle);
+        to_settle -= kept;
+        back.push(a.points - kept);
+    }
+    for (a, put) in allocations.iter().zip(&back) {
+        if *put > 0 {
+            stmts.push(Stmt::new(
+                PUT_BACK_INTO_BATCH,
+                vec![Arg::Int(*put), Arg::Int(a.batch_id)],
+            ));
+        }
+    }
+    if total > settled {
         stmts.push(Stmt::new(
-            PUT_BACK_INTO_BATCH,
-            vec![Arg::Int(a.points), Arg::Int(a.batch_id)],
+            ADD_POINTS,
+            vec![Arg::Int(total - settled), Arg::Int(entry.member_id)],
         ));
     }
-    stmts.push(Stmt::new(
-        ADD_POINTS,
-        vec![Arg::Int(total), Arg::Int(entry.member_id)],
-    ));
-    for a in &allocations {
+    for (a, put) in allocations.iter().zip(&back) {
         if let Some(at) = a.expires_at.filter(|at| *at <= entry.now) {
-            stmts.extend(expire_batch(
-                entry.member_id,
-                a.batch_id,
-                a.remaining + a.points,
-                at,
-                entry.now,
-            ));
+            if a.remaining + put > 0 {
+                stmts.extend(expire_batch(
+                    entry.member_id,
+                    a.batch_id,
+                    a.remaining + put,
+                    at,
+                    entry.now,
+                ));
+            }
         }
     }
     Ok((stmts, total))
@@ -437,41 +508,68 @@ pub struct ExpiryRun {
     /// Members whose due batches this run expired.
     pub members: u64,
     pub points: i64,
+    /// Members whose expiry failed (logged; retried on the next run).
+    pub failed: u64,
+    /// The highest member id looked at: the next page starts after it.
+    pub last_member: i64,
 }
 
-/// Expires every due batch, one member per transaction, at most `max_members` members.
+/// Expires every due batch of members with an id above `after_member`, one member per
+/// transaction, at most `max_members` members.
 /// Exactly once per point: a batch's expiry is a conditional update to zero together
 /// with its ledger row, so a second run (or a second instance, or a run after a crash
-/// mid-way) finds nothing left to expire in what was done.
-pub async fn expire_due(db: &Db, now: i64, max_members: i64) -> Result<ExpiryRun, DbError> {
+/// mid-way) finds nothing left to expire in what was done. A member whose expiry fails
+/// is logged and skipped, so one bad row can't hold up everyone after it.
+pub async fn expire_due(
+    db: &Db,
+    now: i64,
+    after_member: i64,
+    max_members: i64,
+) -> Result<ExpiryRun, DbError> {
     let members: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT member_id FROM points_batches \
-         WHERE remaining > 0 AND expires_at <= $1 ORDER BY member_id LIMIT $2",
+         WHERE remaining > 0 AND expires_at <= $1 AND member_id > $2 \
+         ORDER BY member_id LIMIT $3",
     )
     .bind(now)
+    .bind(after_member)
     .bind(max_members)
     .fetch_all(db.reader())
     .await?;
     let mut run = ExpiryRun {
         selected: u64::try_from(members.len()).unwrap_or(u64::MAX),
+        last_member: members.last().copied().unwrap_or(after_member),
         ..ExpiryRun::default()
     };
     for member_id in members {
-        let mut tx = db.begin_write().await?;
-        if lock_member(&mut tx, db.backend(), member_id)
-            .await?
-            .is_none()
-        {
-            continue;
-        }
-        // Read under the lock: what another instance expired meanwhile is not due any more.
-        let (stmts, points) = plan_expire_due(&mut tx, member_id, now).await?;
-        if points > 0 {
-            batch::execute(&mut tx, db.backend(), stmts).await?;
-            tx.commit().await?;
-            run.members += 1;
-            run.points += points;
+        match expire_member(db, member_id, now).await {
+            Ok(points) if points > 0 => {
+                run.members += 1;
+                run.points += points;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(member_id, error = %e, "points expiry failed for a member");
+                run.failed += 1;
+            }
         }
     }
     Ok(run)
+}
+
+async fn expire_member(db: &Db, member_id: i64, now: i64) -> Result<i64, DbError> {
+    let mut tx = db.begin_write().await?;
+    if lock_member(&mut tx, db.backend(), member_id)
+        .await?
+        .is_none()
+    {
+        return Ok(0);
+    }
+    // Read under the lock: what another instance expired meanwhile is not due any more.
+    let (stmts, points) = plan_expire_due(&mut tx, member_id, now).await?;
+    if points > 0 {
+        batch::execute(&mut tx, db.backend(), stmts).await?;
+        tx.commit().await?;
+    }
+    Ok(points)
 }

@@ -281,6 +281,7 @@ pub struct OrderRow {
     pub created_at: i64,
     pub collected_at: Option<i64>,
     pub collected_store_name: Option<String>,
+    pub collected_store_id: Option<i64>,
     pub closed_at: Option<i64>,
     pub close_reason: Option<String>,
     pub member_no: String,
@@ -310,7 +311,8 @@ impl OrderRow {
 
 const ORDER_SELECT: &str = "SELECT o.id, o.order_code, o.member_id, o.item_id, o.item_name, \
        i.image_url, o.quantity, o.points_spent, o.cash_cents, o.status, o.ledger_id, \
-       o.created_at, o.collected_at, s.name AS collected_store_name, o.closed_at, \
+       o.created_at, o.collected_at, s.name AS collected_store_name, o.collected_store_id, \
+       o.closed_at, \
        o.close_reason, m.member_no, m.name AS member_name, m.phone \
      FROM mall_orders o \
      JOIN mall_items i ON i.id = o.item_id \
@@ -424,7 +426,10 @@ pub struct Cancel<'a> {
     pub staff_username: &'a str,
     pub store_id: Option<i64>,
     /// Managers and admins may also refund a collected order.
+    /// Managers and admins may refund a collected order ...
     pub may_refund: bool,
+    /// ... admins wherever it was collected, managers only in their own store.
+    pub any_store: bool,
     pub idempotency_scope: &'a str,
     pub idempotency_key: &'a str,
     pub request_hash: &'a str,
@@ -463,7 +468,13 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
         .ok_or(DbError::Corrupt("order without member"))?;
     let (old, new) = match order.status.as_str() {
         "pending" => ("pending", "cancelled"),
-        "collected" if c.may_refund => ("collected", "refunded"),
+        "collected"
+            if c.may_refund
+                && (c.any_store
+                    || (c.store_id.is_some() && order.collected_store_id == c.store_id)) =>
+        {
+            ("collected", "refunded")
+        }
         "collected" => return Err(MallError::RefundNeedsManager),
         _ => return Err(DbError::OrderClosed.into()),
     };

@@ -35,15 +35,16 @@ struct Card {
     tier_code: String,
     growth: i64,
     points: i64,
+    points_debt: i64,
 }
 
 /// The member row, locked for the rest of the transaction: SQLite's write transaction
 /// (BEGIN IMMEDIATE) already excludes other writers; Postgres needs the row lock, and
 /// after waiting for it reads the latest committed row.
-const SELECT_CARD_SQLITE: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points \
-                                  FROM members WHERE member_no = $1";
-const SELECT_CARD_PG: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points \
-                              FROM members WHERE member_no = $1 FOR UPDATE";
+const SELECT_CARD_SQLITE: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points, \
+                                  points_debt FROM members WHERE member_no = $1";
+const SELECT_CARD_PG: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points, \
+                              points_debt FROM members WHERE member_no = $1 FOR NO KEY UPDATE";
 
 const INSERT_PURCHASE: &str =
     "INSERT INTO purchases (member_id, store_id, staff_id, order_ref, amount_cents, \
@@ -92,20 +93,6 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         .iter()
         .find(|t| t.code == outcome.tier_code)
         .map_or_else(|| outcome.tier_code.clone(), |t| t.name.clone());
-    let result = PurchaseResult {
-        member_no: p.member_no.to_string(),
-        points_earned: outcome.points_earned,
-        growth_earned: outcome.growth_earned,
-        points: card.points + outcome.points_earned,
-        growth: outcome.growth_after,
-        tier: TierRef {
-            code: outcome.tier_code.clone(),
-            name: tier_name,
-        },
-        upgraded: outcome.upgraded,
-        discount_cents: 0,
-    };
-    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let actor = format!("staff:{}", p.staff_username);
     let earned = Entry {
         member_id: card.id,
@@ -116,6 +103,26 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         store_id: Some(p.store_id),
         now: p.now,
     };
+    let (credit, settled) = ledger::plan_credit(
+        &earned,
+        outcome.points_earned,
+        expiry.expires_at(p.now),
+        card.points_debt,
+    );
+    let result = PurchaseResult {
+        member_no: p.member_no.to_string(),
+        points_earned: outcome.points_earned,
+        growth_earned: outcome.growth_earned,
+        points: card.points + outcome.points_earned - settled,
+        growth: outcome.growth_after,
+        tier: TierRef {
+            code: outcome.tier_code.clone(),
+            name: tier_name,
+        },
+        upgraded: outcome.upgraded,
+        discount_cents: 0,
+    };
+    let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let mut stmts = vec![
         Stmt::new(
             INSERT_PURCHASE,
@@ -141,11 +148,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
             Refusal::CardCodeReplayed,
         ),
     ];
-    stmts.extend(ledger::plan_credit(
-        &earned,
-        outcome.points_earned,
-        expiry.expires_at(p.now),
-    ));
+    stmts.extend(credit);
     stmts.push(idempotency::complete(claim_id, 200, body));
     stmts.push(Stmt::new(
         audit::INSERT,

@@ -122,6 +122,12 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         ],
         batch::Refusal::Conflict,
     ));
+    if back.shortfall > 0 {
+        stmts.push(Stmt::new(
+            ledger::ADD_DEBT,
+            vec![Arg::Int(back.shortfall), Arg::Int(purchase.member_id)],
+        ));
+    }
     if growth_back > 0 {
         stmts.push(Stmt::new(
             SUB_GROWTH,

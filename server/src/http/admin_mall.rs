@@ -1,10 +1,11 @@
 //! Admin console: mall items (list with hidden ones, create, edit). Every change is
 //! audit-logged with the item before and after.
 
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use member_core::dto::{AdminMallItem, Created, ErrorBody, MallItemPatch, NewMallItem};
+use member_core::dto::{codes, AdminMallItem, Created, ErrorBody, MallItemPatch, NewMallItem};
 
 use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
@@ -49,10 +50,17 @@ fn view(row: AdminItemRow) -> AdminMallItem {
     }
 }
 
+/// 2000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: a time outside can only be a typo, and
+/// would not format back as RFC 3339.
+const EARLIEST: i64 = 946_684_800;
+const LATEST: i64 = 253_402_300_799;
+
 fn parse_time(field: &str, raw: &str) -> ApiResult<i64> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
         .map(|t| t.timestamp())
-        .map_err(|_| {
+        .filter(|t| (EARLIEST..=LATEST).contains(t))
+        .ok_or_else(|| {
             bad(format!(
                 "{field} 须为 RFC 3339 时间，如 2026-05-01T00:00:00+08:00 / \
                  {field} must be an RFC 3339 time, e.g. 2026-05-01T00:00:00+08:00"
@@ -145,7 +153,11 @@ fn check_item(f: &ItemFields) -> ApiResult<()> {
 
 async fn check_tier(state: &AppState, code: Option<&str>) -> ApiResult<()> {
     if let Some(code) = code {
-        if !mall::tier_exists(&state.db, code).await? {
+        // Postgres refuses NUL in text (a 500 otherwise); no tier code has control characters.
+        if code.chars().any(char::is_control)
+            || code.len() > 64
+            || !mall::tier_exists(&state.db, code).await?
+        {
             return Err(bad(format!(
                 "min_tier 不是已有的等级：{code} / min_tier is not a tier code: {code}"
             )));
@@ -292,9 +304,32 @@ fn merge(mut f: ItemFields, p: &MallItemPatch, c: Checked) -> ApiResult<ItemFiel
     if let Some(v) = p.points_price {
         f.points_price = v;
     }
-    // Absolute: the count on the shelf after a stock-take.
-    if let Some(v) = p.stock {
-        f.stock = v;
+    // Runs under the item's lock, so `f.stock` is what is left right now.
+    if let Some(expected) = p.expected_stock {
+        if expected != f.stock {
+            return Err(ApiError::Conflict(
+                codes::STOCK_CHANGED,
+                format!("库存已变为 {} / Stock has changed to {}", f.stock, f.stock),
+            ));
+        }
+    }
+    match (p.stock, p.stock_delta) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "stock 与 stock_delta 只能填一个 / Give stock or stock_delta, not both".into(),
+            ))
+        }
+        // Absolute: the count on the shelf after a stock-take.
+        (Some(v), None) => f.stock = v,
+        (None, Some(d)) => {
+            f.stock = f.stock.checked_add(d).filter(|s| *s >= 0).ok_or_else(|| {
+                bad(format!(
+                    "库存不足以减少 {d}（剩余 {}）/ Stock can't go below zero ({} left)",
+                    f.stock, f.stock
+                ))
+            })?;
+        }
+        (None, None) => {}
     }
     if let Some(v) = p.per_member_limit {
         f.per_member_limit = v;
@@ -322,6 +357,7 @@ fn merge(mut f: ItemFields, p: &MallItemPatch, c: Checked) -> ApiResult<ItemFiel
         (status = 401, body = ErrorBody),
         (status = 403, description = "forbidden (not an admin)", body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 409, description = "stock_changed (expected_stock no longer holds)", body = ErrorBody),
     ))]
 pub async fn update(
     State(state): State<AppState>,

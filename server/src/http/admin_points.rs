@@ -1,6 +1,7 @@
 //! Admin console: the points expiry rule and manual points adjustments.
 
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use member_core::dto::{codes, ErrorBody, PointsAdjustRequest, PointsAdjustResult, PointsRules};
@@ -123,7 +124,9 @@ pub async fn adjust_points(
         )));
     }
     let reason = reason(&req.reason)?;
-    if member_no.is_empty() || member_no.len() > 32 {
+    // Anything that can't be a member number is an unknown member (and never reaches
+    // the database: Postgres refuses NUL in text).
+    if !member_core::card_code::is_member_no(&member_no) {
         return Err(ApiError::NotFound);
     }
     let scope = format!("adjust:staff:{}", session.staff.id);

@@ -31,6 +31,9 @@ pub enum ApiError {
         message: String,
     },
     Timeout,
+    /// A concurrent change got in the way; the transaction rolled back, so the same
+    /// request (same Idempotency-Key) can simply be sent again.
+    RetryLater,
     Internal,
 }
 
@@ -83,6 +86,11 @@ impl ApiError {
                 codes::TIMEOUT,
                 "服务器繁忙，请重试 / Server busy, please retry".into(),
             ),
+            Self::RetryLater => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::RETRY_LATER,
+                "操作冲突，请稍后重试 / Conflicting change, please retry".into(),
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 codes::INTERNAL,
@@ -103,6 +111,11 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        }
+        if let Self::RetryLater = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -176,6 +189,17 @@ impl From<DbError> for ApiError {
             ),
             DbError::NotFound => Self::NotFound,
             DbError::Sqlx(sqlx::Error::PoolTimedOut) => Self::Timeout,
+            DbError::Conflict => {
+                tracing::warn!("write refused by a concurrent change; client may retry");
+                Self::RetryLater
+            }
+            // Postgres deadlock_detected / serialization_failure: rolled back, retryable.
+            DbError::Sqlx(sqlx::Error::Database(d))
+                if matches!(d.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                tracing::warn!(error = %d, "transaction aborted by Postgres; client may retry");
+                Self::RetryLater
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 Self::Internal
@@ -225,5 +249,20 @@ impl From<JsonRejection> for ApiError {
             other => other.body_text(),
         };
         Self::invalid_input(detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn concurrent_change_is_a_retryable_503_not_a_500() {
+        let response = ApiError::from(DbError::Conflict).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let (_, code, _) = ApiError::RetryLater.parts();
+        assert_eq!(code, codes::RETRY_LATER);
     }
 }

@@ -44,6 +44,26 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// `axum::extract::Path`, except that a rejection (a segment that isn't valid UTF-8 or
+/// doesn't parse as the wanted type) is our JSON error: 404 for an id that can't exist,
+/// instead of axum's plain-text 400.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::NotFound),
+        }
+    }
+}
+
 /// The peer address. We do not trust X-Forwarded-For: nothing here runs behind a proxy
 /// we control yet, and a spoofable header would defeat the per-IP limits.
 pub struct ClientIp(pub String);

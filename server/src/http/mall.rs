@@ -1,7 +1,8 @@
 //! The points mall for the signed-in member: browse, redeem, own orders.
 
+use super::extract::Path;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use member_core::dto::{
@@ -30,8 +31,8 @@ impl From<MallError> for ApiError {
             MallError::Refused(r) => refusal(r),
             MallError::RefundNeedsManager => Self::Forbidden(
                 codes::FORBIDDEN,
-                "已领取的订单只能由店长或管理员退还 / Only a manager or admin can refund a \
-                 collected order"
+                "已领取的订单只能由领取门店的店长或管理员退还 / Only a manager of the store \
+                 where it was collected, or an admin, can refund a collected order"
                     .into(),
             ),
         }
@@ -97,7 +98,17 @@ async fn who(state: &AppState, session: &MemberSession) -> ApiResult<(i64, usize
         .ok_or(ApiError::Unauthenticated)?;
     let tiers = db::tiers::all(&state.db).await?;
     let member_rank = rank(&tiers, &member.tier_code).unwrap_or(0);
-    Ok((member.points, member_rank, tiers))
+    // What can be spent now: points due to expire are gone for redeeming even before
+    // the expiry job reaches them (as on the card).
+    let now = state.clock.now();
+    let spendable = db::ledger::batches(&state.db, member.id)
+        .await?
+        .iter()
+        .filter(|b| b.spendable(now))
+        .map(|b| b.remaining)
+        .sum::<i64>()
+        .min(member.points);
+    Ok((spendable, member_rank, tiers))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -1,7 +1,8 @@
 //! Mall orders at the counter: look an order up by its code, hand it over (collect),
 //! cancel it or refund it.
 
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use member_core::dto::{codes, CancelOrderRequest, CancelOrderResult, ErrorBody, StaffMallOrder};
@@ -137,6 +138,7 @@ pub async fn cancel(
             staff_username: &staff.username,
             store_id: staff.store_id,
             may_refund: matches!(staff.role.as_str(), "manager" | "admin"),
+            any_store: staff.role == "admin",
             idempotency_scope: &scope,
             idempotency_key: &key,
             request_hash: &hash,

@@ -18,13 +18,15 @@ pub const MEMBERS_PER_BATCH: i64 = 200;
 pub async fn run_once(db: &Db, now: i64) -> Result<ExpiryRun, DbError> {
     let mut total = ExpiryRun::default();
     loop {
-        let run = ledger::expire_due(db, now, MEMBERS_PER_BATCH).await?;
+        // Pages by member id, so members that fail (or that another instance is doing)
+        // are passed over instead of being selected again and again.
+        let run = ledger::expire_due(db, now, total.last_member, MEMBERS_PER_BATCH).await?;
         total.selected += run.selected;
         total.members += run.members;
         total.points += run.points;
-        // Fewer than asked for: none left. None done: another instance is doing them
-        // (and no query result can keep this loop spinning); the next tick looks again.
-        if run.selected < MEMBERS_PER_BATCH.unsigned_abs() || run.members == 0 {
+        total.failed += run.failed;
+        total.last_member = run.last_member;
+        if run.selected < MEMBERS_PER_BATCH.unsigned_abs() {
             return Ok(total);
         }
     }

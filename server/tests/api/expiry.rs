@@ -16,6 +16,7 @@ both_backends!(
     job_twice_or_concurrently_expires_once,
     due_points_are_not_spendable_before_the_job,
     rules_are_validated_and_audited,
+    one_failing_member_does_not_block_the_others,
 );
 
 const DAY: i64 = 86_400;
@@ -161,7 +162,7 @@ async fn job_twice_or_concurrently_expires_once(app: TestApp) {
     // once, then again: every batch expires once.
     let db_a = server_db(&app).await;
     let db_b = server_db(&app).await;
-    let first = ledger::expire_due(&db_a, due, 1)
+    let first = ledger::expire_due(&db_a, due, 0, 1)
         .await
         .expect("partial run");
     assert_eq!(first.members, 1);
@@ -313,4 +314,49 @@ async fn rules_are_validated_and_audited(app: TestApp) {
     );
     // "never" ignores n.
     set_rule(&admin, "never", 0).await;
+}
+
+/// A member whose expiry fails (here: a balance hand-edited below their batches) is
+/// logged and skipped; members after them still expire, now and on the next run.
+async fn one_failing_member_does_not_block_the_others(app: TestApp) {
+    let admin = app.admin_login().await;
+    let till = app.staff_login().await;
+    set_rule(&admin, "days", 1).await;
+    let broken = app.sign_up(&phone(40), "坏数据").await;
+    let fine = app.sign_up(&phone(41), "正常").await;
+    buy(&app, &till, &broken, 5_000, "K-1").await;
+    buy(&app, &till, &fine, 7_000, "K-2").await;
+    app.db
+        .execute(&format!(
+            "UPDATE members SET points = 1 WHERE member_no = '{}'",
+            broken.me.member_no
+        ))
+        .await;
+    let due = app.now() + 3 * DAY;
+    let db = server_db(&app).await;
+    for _ in 0..2 {
+        let run = member_server::jobs::expiry::run_once(&db, due)
+            .await
+            .expect("run");
+        assert_eq!(run.failed, 1, "{run:?}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM points_ledger l JOIN members m ON m.id = l.member_id \
+                 WHERE l.kind = 'expire' AND m.member_no = '{}'",
+                fine.me.member_no
+            )
+        )
+        .await,
+        1
+    );
+    // Put the hand edit back, so the invariant check after the test holds.
+    app.db
+        .execute(&format!(
+            "UPDATE members SET points = 50 WHERE member_no = '{}'",
+            broken.me.member_no
+        ))
+        .await;
 }

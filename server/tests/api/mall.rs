@@ -26,6 +26,9 @@ both_backends!(
     admin_items_create_patch_and_validate,
     mall_routes_authz,
     seeded_mall_has_cheap_items,
+    nul_in_admin_inputs_is_refused_not_a_500,
+    stock_changes_keep_redemptions_made_meanwhile,
+    affordable_counts_only_spendable_points,
 );
 
 pub const MANAGER_USER: &str = "manager";
@@ -71,7 +74,7 @@ pub async fn grant_all(app: &TestApp, grants: &[(&str, i64, Option<i64>)]) {
         batch::execute(
             &mut tx,
             db.backend(),
-            ledger::plan_credit(&entry, *points, *expires_at),
+            ledger::plan_credit(&entry, *points, *expires_at, 0).0,
         )
         .await
         .expect("credit");
@@ -874,6 +877,15 @@ async fn cashier_cannot_refund_collected_order(app: TestApp) {
     .await;
     assert_eq!(footprint(&app).await, before);
     assert_eq!(m.me().await.points, 20);
+    // A manager of another store can't refund what was handed over in S001.
+    let elsewhere = crate::ledger::manager(&app, "S002").await;
+    assert_error(
+        cancel(&elsewhere, &order.order_code, "退货", &idem()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(footprint(&app).await, before);
 
     let manager = manager_login(&app).await;
     let r: CancelOrderResult = serde_json::from_value(
@@ -1167,4 +1179,141 @@ async fn seeded_mall_has_cheap_items(app: TestApp) {
     assert!(items(&m, "?affordable=true").await.is_empty());
     // The seeded manager signs in.
     manager_login(&app).await;
+}
+
+/// Postgres can't store NUL in text: such input must be refused before it gets there.
+async fn nul_in_admin_inputs_is_refused_not_a_500(app: TestApp) {
+    let admin = app.admin_login().await;
+    let item = new_item(&admin, "测试品", 10, 5, json!({})).await;
+    let patch = admin
+        .http
+        .patch(format!("{}/api/v1/admin/mall/items/{item}", admin.base))
+        .json(&json!({ "min_tier": "\u{0}" }))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_error(patch, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let create = admin
+        .post(
+            "/api/v1/admin/mall/items",
+            &json!({ "name": "x", "points_price": 10, "stock": 1, "min_tier": "a\u{0}" }),
+        )
+        .await;
+    assert_error(create, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let adjust = admin
+        .http
+        .post(format!("{}/api/v1/admin/members/ab%00c/points", admin.base))
+        .header("Idempotency-Key", idem())
+        .json(&json!({ "points": 5, "reason": "测试" }))
+        .send()
+        .await
+        .expect("POST adjust");
+    assert_error(adjust, StatusCode::NOT_FOUND, "not_found").await;
+    for date in ["9999-12-31T23:59:59-23:59", "1969-12-31T23:59:59Z"] {
+        let r = admin
+            .post(
+                "/api/v1/admin/mall/items",
+                &json!({ "name": "x", "points_price": 10, "stock": 1, "available_from": date }),
+            )
+            .await;
+        assert_error(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    }
+    // Path segments that can't be an id or aren't UTF-8: our JSON 404, not plain text.
+    for path in [
+        "/api/v1/admin/mall/items/abc",
+        "/api/v1/admin/mall/items/%FF",
+        "/api/v1/admin/mall/items/99999999999999999999",
+    ] {
+        let r = admin
+            .http
+            .patch(format!("{}{path}", admin.base))
+            .json(&json!({ "hidden": true }))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let r = admin
+        .http
+        .post(format!("{}/api/v1/admin/members/%FF/points", admin.base))
+        .header("Idempotency-Key", idem())
+        .json(&json!({ "points": 5, "reason": "测试" }))
+        .send()
+        .await
+        .expect("POST adjust");
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+/// An admin who read stock 5 and saves after a member redeemed one must not put the
+/// redeemed unit back on the shelf.
+async fn stock_changes_keep_redemptions_made_meanwhile(app: TestApp) {
+    let admin = app.admin_login().await;
+    let item = new_item(&admin, "限量杯", 10, 5, json!({})).await;
+    let m = app.sign_up(&phone(30), "买家").await;
+    grant(&app, &m, 100).await;
+    redeemed(&m.client, item, 1).await;
+    let patch = |body: Value| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .http
+                .patch(format!("{}/api/v1/admin/mall/items/{item}", admin.base))
+                .json(&body)
+                .send()
+                .await
+                .expect("PATCH")
+        }
+    };
+    // Based on the stale count: refused, nothing changed.
+    assert_error(
+        patch(json!({ "stock": 15, "expected_stock": 5 })).await,
+        StatusCode::CONFLICT,
+        "stock_changed",
+    )
+    .await;
+    assert_eq!(stock_of(&app, item).await, 4);
+    // Relative: 10 more on top of what is left.
+    let v = json_ok(patch(json!({ "stock_delta": 10 })).await, StatusCode::OK).await;
+    assert_eq!(v["stock"], 14, "{v}");
+    assert_error(
+        patch(json!({ "stock_delta": -15 })).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_error(
+        patch(json!({ "stock": 3, "stock_delta": 1 })).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let v = json_ok(
+        patch(json!({ "stock": 20, "expected_stock": 14 })).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["stock"], 20, "{v}");
+}
+
+/// Points due to expire can't pay for anything, even before the expiry job ran: the
+/// "I can afford" filter must not offer what redeeming would refuse.
+async fn affordable_counts_only_spendable_points(app: TestApp) {
+    let admin = app.admin_login().await;
+    let item = new_item(&admin, "贴纸", 50, 10, json!({})).await;
+    let m = app.sign_up(&phone(31), "过期").await;
+    grant_all(
+        &app,
+        &[(m.me.member_no.as_str(), 100, Some(app.now() + 60))],
+    )
+    .await;
+    let listed = |v: Vec<MallItem>| v.iter().any(|i| i.id == item);
+    assert!(listed(items(&m, "?affordable=true").await));
+    app.advance_clock(120);
+    assert!(!listed(items(&m, "?affordable=true").await));
+    assert_error(
+        redeem(&m.client, item, 1, &idem()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "insufficient_points",
+    )
+    .await;
 }

@@ -9,6 +9,7 @@ use crate::common::{assert_error, idem, json_ok, phone, TestApp};
 use crate::ledger::{
     adjust, batches, buy, count, manager, post_idem, refund, run_expiry, set_rule,
 };
+use crate::mall::{cancel, new_item, redeemed};
 
 both_backends!(
     full_refund_takes_back_points_and_growth,
@@ -18,6 +19,7 @@ both_backends!(
     refund_is_for_managers_of_the_store,
     concurrent_refunds_of_one_purchase_refund_once,
     expired_purchase_points_are_not_taken_twice,
+    shortfall_is_settled_by_a_cancelled_order_and_later_credits,
 );
 
 async fn full_refund_takes_back_points_and_growth(app: TestApp) {
@@ -107,11 +109,8 @@ async fn refund_after_spending_records_the_shortfall(app: TestApp) {
 
     // Nothing left at all: the refund is still recorded, with a zero row in the history.
     buy(&app, &till, &m, 5_000, "P-2").await;
-    json_ok(
-        adjust(&admin, &no, -50, "抵扣 / spent", &idem()).await,
-        StatusCode::OK,
-    )
-    .await;
+    // The 50 points P-2 earned all went to the 70 the first refund could not take back.
+    assert_eq!(m.me().await.points, 0);
     // Growth lower than the purchase earned (e.g. corrected by hand): stops at zero.
     app.db
         .execute(&format!(
@@ -359,5 +358,93 @@ async fn expired_purchase_points_are_not_taken_twice(app: TestApp) {
         )
         .await,
         1
+    );
+}
+
+/// A refund after the points were spent leaves a debt; points that come back later (a
+/// cancelled order, a new purchase) settle it first, so the order of refund and cancel
+/// can't decide how many points a member keeps.
+async fn shortfall_is_settled_by_a_cancelled_order_and_later_credits(app: TestApp) {
+    let till = app.staff_login().await;
+    let admin = app.admin_login().await;
+    let boss = manager(&app, "S001").await;
+    let item = new_item(&admin, "毛巾", 100, 10, json!({})).await;
+    let mut finals = Vec::new();
+    for (n, refund_first) in [(20u32, true), (21, false)] {
+        let m = app.sign_up(&phone(n), "欠分").await;
+        let order_ref = format!("D-{n}");
+        buy(&app, &till, &m, 10_000, &order_ref).await;
+        let order = redeemed(&m.client, item, 1).await;
+        if refund_first {
+            let r = json_ok(
+                refund(&boss, &order_ref, "退货", &idem()).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(
+                (r["points_clawed_back"].clone(), r["shortfall"].clone()),
+                (json!(0), json!(100)),
+                "{r}"
+            );
+            json_ok(
+                cancel(&till, &order.order_code, "不要了", &idem()).await,
+                StatusCode::OK,
+            )
+            .await;
+        } else {
+            json_ok(
+                cancel(&till, &order.order_code, "不要了", &idem()).await,
+                StatusCode::OK,
+            )
+            .await;
+            json_ok(
+                refund(&boss, &order_ref, "退货", &idem()).await,
+                StatusCode::OK,
+            )
+            .await;
+        }
+        finals.push(m.me().await.points);
+        if refund_first {
+            // Debt settled: a new purchase earns in full.
+            buy(&app, &till, &m, 3_000, &format!("E-{n}")).await;
+            assert_eq!(m.me().await.points, 30);
+            let h = m.points_history().await;
+            assert!(
+                h["items"]
+                    .as_array()
+                    .is_some_and(|rows| rows.iter().any(|r| r["points"] == -100
+                        && r["kind"] == "refund"
+                        && r["reason"].as_str().is_some_and(|t| t.contains("欠分")))),
+                "{h}"
+            );
+        }
+    }
+    assert_eq!(
+        finals,
+        vec![0, 0],
+        "refund-then-cancel and cancel-then-refund must agree"
+    );
+
+    // A debt larger than a later credit: the credit pays part of it, the rest stays.
+    let m = app.sign_up(&phone(22), "大欠").await;
+    buy(&app, &till, &m, 30_000, "G-1").await;
+    let o1 = redeemed(&m.client, item, 3).await;
+    assert_eq!(o1.points, 0);
+    json_ok(refund(&boss, "G-1", "退货", &idem()).await, StatusCode::OK).await;
+    buy(&app, &till, &m, 10_000, "G-2").await;
+    assert_eq!(
+        m.me().await.points,
+        0,
+        "100 earned, all of it settles the 300 debt"
+    );
+    json_ok(
+        adjust(&admin, &m.me.member_no, 250, "补偿", &idem()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(m.me().await.points, 50, "200 debt left, 250 credited");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM members WHERE points_debt > 0").await,
+        0
     );
 }
