@@ -269,6 +269,19 @@ pub async fn plan_debit_counted(
     Ok((stmts, expired))
 }
 
+/// `plan_debit` from the member's open batches read by the caller under the member's
+/// lock (the redeem hot path reads them with everything else in one query).
+pub fn plan_debit_from(
+    entry: &Entry,
+    batches: &[Batch],
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<Vec<Stmt>, DbError> {
+    let (mut stmts, _) = plan_expiry(entry.member_id, batches, entry.now);
+    stmts.extend(plan_take(entry, batches, points, prefer)?);
+    Ok(stmts)
+}
+
 /// The negative ledger row, the batch updates and the allocations for taking `points`
 /// from spendable `batches`.
 fn plan_take(

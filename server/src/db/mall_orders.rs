@@ -4,6 +4,7 @@
 
 use member_core::dto::{CancelOrderResult, MallOrder, MallOrderResult};
 use member_core::mall::{self, ItemTerms, Redeemer, Refusal as MallRefusal, ORDER_CODE_LEN};
+use member_core::points::Batch;
 use rand::RngCore;
 use sqlx::AnyConnection;
 
@@ -42,15 +43,12 @@ fn new_order_code() -> String {
     mall::order_code_from_random(&bytes)
 }
 
-/// Everything the refusal check needs in one query: the member's spendable points (due
-/// batches excluded: the debit expires them first), both tier ranks (index in threshold
-/// order = tiers with a lower threshold), the item and the units already redeemed.
-/// The caller holds the member's lock, so none of it can change before the writes.
+/// Everything the refusal check and the debit need in one query (one row per open
+/// batch of the member, or one row without a batch): both tier ranks (index in
+/// threshold order = tiers with a lower threshold), the item, the units already
+/// redeemed and the member's batches. The caller holds the member's lock, so none of it
+/// can change before the writes.
 const REDEEM_READ: &str = "SELECT m.member_no, \
-       CAST(COALESCE((SELECT SUM(b.remaining) FROM points_batches b \
-                      WHERE b.member_id = m.id AND b.remaining > 0 \
-                        AND (b.expires_at IS NULL OR b.expires_at > $3)), 0) AS BIGINT) \
-         AS spendable, \
        (SELECT COUNT(*) FROM tiers t WHERE t.growth_threshold < \
           (SELECT mt.growth_threshold FROM tiers mt WHERE mt.code = m.tier_code)) AS member_rank, \
        i.name, i.points_price, i.cash_cents, i.stock, i.per_member_limit, i.min_tier_code, \
@@ -58,13 +56,15 @@ const REDEEM_READ: &str = "SELECT m.member_no, \
           (SELECT it.growth_threshold FROM tiers it WHERE it.code = i.min_tier_code)) AS min_rank, \
        i.available_from, i.available_until, i.hidden, \
        COALESCE((SELECT c.quantity FROM mall_redemption_counts c \
-                 WHERE c.member_id = m.id AND c.item_id = i.id), 0) AS already \
-     FROM members m JOIN mall_items i ON i.id = $2 WHERE m.id = $1";
+                 WHERE c.member_id = m.id AND c.item_id = i.id), 0) AS already, \
+       b.id AS batch_id, b.remaining AS batch_remaining, b.expires_at AS batch_expires_at \
+     FROM members m JOIN mall_items i ON i.id = $2 \
+     LEFT JOIN points_batches b ON b.member_id = m.id AND b.remaining > 0 \
+     WHERE m.id = $1";
 
 #[derive(sqlx::FromRow)]
 struct RedeemRow {
     member_no: String,
-    spendable: i64,
     member_rank: i64,
     name: String,
     points_price: i64,
@@ -77,6 +77,9 @@ struct RedeemRow {
     available_until: Option<i64>,
     hidden: i64,
     already: i64,
+    batch_id: Option<i64>,
+    batch_remaining: Option<i64>,
+    batch_expires_at: Option<i64>,
 }
 
 const TAKE_STOCK: &str = "UPDATE mall_items SET stock = stock - $1 \
@@ -151,13 +154,31 @@ async fn redeem_once(
     {
         return Err(DbError::NotFound.into());
     }
-    let row: Option<RedeemRow> = sqlx::query_as(REDEEM_READ)
+    let rows: Vec<RedeemRow> = sqlx::query_as(REDEEM_READ)
         .bind(r.member_id)
         .bind(r.item_id)
-        .bind(r.now)
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-    let row = row.filter(|row| row.hidden == 0).ok_or(DbError::NotFound)?;
+    let batches: Vec<Batch> = rows
+        .iter()
+        .filter_map(|row| {
+            Some(Batch {
+                id: row.batch_id?,
+                remaining: row.batch_remaining?,
+                expires_at: row.batch_expires_at,
+            })
+        })
+        .collect();
+    let spendable: i64 = batches
+        .iter()
+        .filter(|b| b.spendable(r.now))
+        .map(|b| b.remaining)
+        .sum();
+    let row = rows
+        .into_iter()
+        .next()
+        .filter(|row| row.hidden == 0)
+        .ok_or(DbError::NotFound)?;
     let terms = ItemTerms {
         points_price: row.points_price,
         stock: row.stock,
@@ -168,7 +189,7 @@ async fn redeem_once(
         hidden: false,
     };
     let who = Redeemer {
-        points: row.spendable,
+        points: spendable,
         tier_rank: rank(Some(row.member_rank)).unwrap_or(0),
         already: row.already,
     };
@@ -180,7 +201,7 @@ async fn redeem_once(
     let result = MallOrderResult {
         order_code: code.clone(),
         points_spent: cost,
-        points: row.spendable - cost,
+        points: spendable - cost,
         cash_cents: cash,
         item_name: row.name.clone(),
         quantity: r.quantity,
@@ -198,7 +219,7 @@ async fn redeem_once(
         now: r.now,
     };
 
-    let mut stmts = ledger::plan_debit(&mut tx, &entry, cost, None).await?;
+    let mut stmts = ledger::plan_debit_from(&entry, &batches, cost, None)?;
     stmts.push(match row.per_member_limit {
         Some(limit) => Stmt::one(
             COUNT_LIMITED,
