@@ -168,22 +168,25 @@ struct BatchRow {
     expires_at: Option<i64>,
 }
 
-async fn open_batches(tx: &mut Tx, member_id: i64) -> Result<Vec<Batch>, DbError> {
-    let rows: Vec<BatchRow> = sqlx::query_as(
-        "SELECT id, remaining, expires_at FROM points_batches \
-         WHERE member_id = $1 AND remaining > 0",
-    )
-    .bind(member_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
+const OPEN_BATCHES: &str = "SELECT id, remaining, expires_at FROM points_batches \
+                            WHERE member_id = $1 AND remaining > 0";
+
+fn to_batches(rows: Vec<BatchRow>) -> Vec<Batch> {
+    rows.into_iter()
         .map(|r| Batch {
             id: r.id,
             remaining: r.remaining,
             expires_at: r.expires_at,
         })
-        .collect())
+        .collect()
+}
+
+async fn open_batches(tx: &mut Tx, member_id: i64) -> Result<Vec<Batch>, DbError> {
+    let rows = sqlx::query_as(OPEN_BATCHES)
+        .bind(member_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(to_batches(rows))
 }
 
 fn expiry_reason(expires_at: i64) -> String {
@@ -496,21 +499,11 @@ pub async fn set_expiry_rule(tx: &mut Tx, rule: ExpiryRule, now: i64) -> Result<
 
 /// The member's spendable batches, for "N points expire on …" (reads only).
 pub async fn batches(db: &Db, member_id: i64) -> Result<Vec<Batch>, DbError> {
-    let rows: Vec<BatchRow> = sqlx::query_as(
-        "SELECT id, remaining, expires_at FROM points_batches \
-         WHERE member_id = $1 AND remaining > 0",
-    )
-    .bind(member_id)
-    .fetch_all(db.reader())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Batch {
-            id: r.id,
-            remaining: r.remaining,
-            expires_at: r.expires_at,
-        })
-        .collect())
+    let rows = sqlx::query_as(OPEN_BATCHES)
+        .bind(member_id)
+        .fetch_all(db.reader())
+        .await?;
+    Ok(to_batches(rows))
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
