@@ -151,8 +151,12 @@ wire! {
 
     pub struct PurchaseResult {
         pub member_no: String,
+        /// Points the purchase earned, in full (its ledger row).
         pub points_earned: i64,
         pub growth_earned: i64,
+        /// The balance after: lower than before + earned when part of the earned points
+        /// paid off points an earlier refund could not take back (a separate `refund`
+        /// row in the history).
         pub points: i64,
         pub growth: i64,
         pub tier: TierRef,
@@ -265,7 +269,11 @@ wire! {
     /// Answer of a cancel: the order as it is now and the member's balance.
     pub struct CancelOrderResult {
         pub order: MallOrder,
+        /// What the order had spent, all of it given back (the cancellation's ledger row).
         pub points_returned: i64,
+        /// The balance after, net of what did not stay: points that went back into
+        /// batches that have expired meanwhile expire again at once, and spendable
+        /// ones first pay off debt from an earlier refund (own `refund` row).
         pub points: i64,
     }
 
@@ -280,6 +288,8 @@ wire! {
         pub order_ref: String,
         pub points_clawed_back: i64,
         /// Points the member had already spent, so could not be taken back.
+        /// It is kept as the member's debt: later credits (a cancelled order's points,
+        /// purchases, positive adjustments) pay it off first.
         pub shortfall: i64,
         pub growth_clawed_back: i64,
         pub points: i64,
@@ -395,7 +405,10 @@ wire! {
 
     pub struct PointsAdjustResult {
         pub member_no: String,
+        /// The adjustment as requested (its ledger row).
         pub points_changed: i64,
+        /// The balance after; a credit first pays off debt from an earlier refund, so
+        /// this can be less than before + `points_changed`.
         pub points: i64,
     }
 

@@ -58,7 +58,7 @@ pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustRe
     let (mut stmts, after) = if a.points > 0 {
         let rule = ledger::expiry_rule_in(&mut tx).await?;
         let owed = ledger::debt(&mut tx, member_id).await?;
-        let (stmts, settled) = ledger::plan_credit(&entry, a.points, rule.expires_at(a.now), owed);
+        let (stmts, settled) = ledger::plan_credit(&entry, a.points, rule.expires_at(a.now), &owed);
         (stmts, balance + a.points - settled)
     } else {
         let (stmts, expired) = ledger::plan_debit_counted(&mut tx, &entry, -a.points, None).await?;

@@ -91,6 +91,15 @@ fn ledger_row(entry: &Entry, kind: &'static str, points: i64, reason: String) ->
     )
 }
 
+/// Points a member owes from refunds (`members.points_debt`) and the refund they are
+/// settled against next.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Debt {
+    pub points: i64,
+    /// The order_ref of the oldest refund whose shortfall isn't paid off yet.
+    pub source_ref: Option<String>,
+}
+
 /// Statements that credit `points` as a new batch expiring at `expires_at`, and settle
 /// up to `debt` (points a refund could not take back) from it: the credit is recorded in
 /// full, the settlement as its own `refund` row, and only the rest stays spendable.
@@ -100,13 +109,13 @@ pub fn plan_credit(
     entry: &Entry,
     points: i64,
     expires_at: Option<i64>,
-    debt: i64,
+    debt: &Debt,
 ) -> (Vec<Stmt>, i64) {
     let mut stmts = vec![ledger_row(entry, entry.kind, points, entry.reason.clone())];
     if points <= 0 {
         return (stmts, 0);
     }
-    let settled = debt.clamp(0, points);
+    let settled = debt.points.clamp(0, points);
     stmts.push(Stmt::new(
         INSERT_BATCH,
         vec![
@@ -117,7 +126,7 @@ pub fn plan_credit(
             Arg::Int(points - settled),
         ],
     ));
-    stmts.extend(settlement(entry, settled));
+    stmts.extend(settlement(entry, debt, settled));
     stmts.push(Stmt::new(
         ADD_POINTS,
         vec![Arg::Int(points - settled), Arg::Int(entry.member_id)],
@@ -127,13 +136,13 @@ pub fn plan_credit(
 
 /// The ledger row and debt update for `settled` points of refund debt paid from a
 /// credit (nothing when zero).
-fn settlement(entry: &Entry, settled: i64) -> Vec<Stmt> {
+fn settlement(entry: &Entry, debt: &Debt, settled: i64) -> Vec<Stmt> {
     if settled <= 0 {
         return Vec::new();
     }
     let row = Entry {
         kind: "refund",
-        source_ref: Some("refund-debt".into()),
+        source_ref: debt.source_ref.clone(),
         ..entry.clone()
     };
     vec![
@@ -151,14 +160,38 @@ fn settlement(entry: &Entry, settled: i64) -> Vec<Stmt> {
 }
 
 /// Points the member owes from refunds (member locked).
-pub async fn debt(tx: &mut Tx, member_id: i64) -> Result<i64, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT points_debt FROM members WHERE id = $1")
-            .bind(member_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .unwrap_or(0),
+pub async fn debt(tx: &mut Tx, member_id: i64) -> Result<Debt, DbError> {
+    let points: i64 = sqlx::query_scalar("SELECT points_debt FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or(0);
+    debt_of(tx, member_id, points).await
+}
+
+/// `Debt` for a member (locked) whose `points_debt` the caller has read already. Debt is
+/// paid off oldest refund first, so what has been settled so far covers the oldest
+/// shortfalls; the next settlement belongs to the first refund it doesn't cover.
+pub async fn debt_of(tx: &mut Tx, member_id: i64, points: i64) -> Result<Debt, DbError> {
+    if points <= 0 {
+        return Ok(Debt::default());
+    }
+    let refunds: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT order_ref, refund_shortfall FROM purchases \
+         WHERE member_id = $1 AND refund_shortfall > 0 ORDER BY refunded_at, id",
     )
+    .bind(member_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut paid = refunds.iter().map(|(_, s)| s).sum::<i64>() - points;
+    let source_ref = refunds
+        .into_iter()
+        .find(|(_, shortfall)| {
+            paid -= shortfall;
+            paid < 0
+        })
+        .map(|(order_ref, _)| order_ref);
+    Ok(Debt { points, source_ref })
 }
 
 #[derive(sqlx::FromRow)]
@@ -396,9 +429,12 @@ struct AllocationRow {
 /// Statements that give back what the debit `debit_ledger_id` took, to the same
 /// batches, as one positive ledger row of `entry.kind` (member locked). Points going
 /// back into a batch that has expired meanwhile expire again at once (with their own
-/// ledger row): a cancellation doesn't extend validity. Debt from a refund is settled
-/// first, as its own `refund` row, from what comes back. Returns the points given back
-/// (before settlement). The caller makes sure this runs once per debit (e.g. an order's status change).
+/// ledger row): a cancellation doesn't extend validity. Debt from a refund is settled,
+/// as its own `refund` row, from the points that come back spendable only: points that
+/// expire on the spot can't pay it, else refund-then-cancel would end with more points
+/// than cancel-then-refund. Returns the points given back (before expiry and
+/// settlement). The caller makes sure this runs once per debit (e.g. an order's status
+/// change).
 pub async fn plan_restore(
     tx: &mut Tx,
     entry: &Entry,
@@ -417,17 +453,29 @@ pub async fn plan_restore(
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
-    // Debt from a refund is settled before anything goes back into the batches.
-    let settled = debt(tx, entry.member_id).await?.clamp(0, total);
+    let due = |a: &AllocationRow| a.expires_at.filter(|at| *at <= entry.now);
+    let live: i64 = allocations
+        .iter()
+        .filter(|a| due(a).is_none())
+        .map(|a| a.points)
+        .sum();
+    let owed = debt(tx, entry.member_id).await?;
+    let settled = owed.points.clamp(0, live);
     let mut stmts = vec![ledger_row(entry, entry.kind, total, entry.reason.clone())];
-    stmts.extend(settlement(entry, settled));
+    stmts.extend(settlement(entry, &owed, settled));
+    // What goes back into each batch: the settled points stay out of live batches.
     let mut to_settle = settled;
-    let mut back = Vec::with_capacity(allocations.len());
-    for a in &allocations {
-        let kept = a.points.min(to_settle);
-        to_settle -= kept;
-        back.push(a.points - kept);
-    }
+    let back: Vec<i64> = allocations
+        .iter()
+        .map(|a| {
+            if due(a).is_some() {
+                return a.points;
+            }
+            let kept = a.points.min(to_settle);
+            to_settle -= kept;
+            a.points - kept
+        })
+        .collect();
     for (a, put) in allocations.iter().zip(&back) {
         if *put > 0 {
             stmts.push(Stmt::new(
@@ -443,7 +491,7 @@ pub async fn plan_restore(
         ));
     }
     for (a, put) in allocations.iter().zip(&back) {
-        if let Some(at) = a.expires_at.filter(|at| *at <= entry.now) {
+        if let Some(at) = due(a) {
             if a.remaining + put > 0 {
                 stmts.extend(expire_batch(
                     entry.member_id,

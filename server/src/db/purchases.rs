@@ -103,11 +103,12 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         store_id: Some(p.store_id),
         now: p.now,
     };
+    let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;
     let (credit, settled) = ledger::plan_credit(
         &earned,
         outcome.points_earned,
         expiry.expires_at(p.now),
-        card.points_debt,
+        &owed,
     );
     let result = PurchaseResult {
         member_no: p.member_no.to_string(),

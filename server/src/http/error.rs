@@ -265,4 +265,64 @@ mod tests {
         let (_, code, _) = ApiError::RetryLater.parts();
         assert_eq!(code, codes::RETRY_LATER);
     }
+
+    /// A database error with a given SQLSTATE, as the Postgres driver reports it.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "sqlstate {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "test"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn status_of(state: &'static str) -> (StatusCode, Option<String>) {
+        let e = DbError::Sqlx(sqlx::Error::Database(Box::new(Sqlstate(state))));
+        let response = ApiError::from(e).into_response();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (response.status(), retry)
+    }
+
+    #[test]
+    fn postgres_deadlock_and_serialization_failure_are_retryable() {
+        for state in ["40P01", "40001"] {
+            assert_eq!(
+                status_of(state),
+                (StatusCode::SERVICE_UNAVAILABLE, Some("1".into())),
+                "{state}"
+            );
+        }
+        // Anything else stays an internal error (e.g. a unique violation).
+        assert_eq!(
+            status_of("23505"),
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        );
+    }
 }

@@ -42,6 +42,9 @@ pub async fn run(state: AppState) {
                 if run.points > 0 {
                     tracing::info!(members = run.members, points = run.points, "points expired");
                 }
+                if run.failed > 0 {
+                    tracing::warn!(failed = run.failed, "points expiry skipped failing members");
+                }
                 state
                     .metrics
                     .points_expired

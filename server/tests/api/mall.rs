@@ -29,6 +29,7 @@ both_backends!(
     nul_in_admin_inputs_is_refused_not_a_500,
     stock_changes_keep_redemptions_made_meanwhile,
     affordable_counts_only_spendable_points,
+    bad_path_segments_are_json_errors,
 );
 
 pub const MANAGER_USER: &str = "manager";
@@ -74,7 +75,7 @@ pub async fn grant_all(app: &TestApp, grants: &[(&str, i64, Option<i64>)]) {
         batch::execute(
             &mut tx,
             db.backend(),
-            ledger::plan_credit(&entry, *points, *expires_at, 0).0,
+            ledger::plan_credit(&entry, *points, *expires_at, &ledger::Debt::default()).0,
         )
         .await
         .expect("credit");
@@ -1316,4 +1317,48 @@ async fn affordable_counts_only_spendable_points(app: TestApp) {
         "insufficient_points",
     )
     .await;
+}
+
+/// Segments that aren't UTF-8 or can't be the wanted id: our JSON error, never axum's
+/// plain-text 400, on member and staff routes alike.
+async fn bad_path_segments_are_json_errors(app: TestApp) {
+    let m = app.sign_up(&phone(32), "路径").await;
+    let till = app.staff_login().await;
+    let get = |c: &Client, path: &'static str| {
+        let c = c.clone();
+        async move {
+            c.http
+                .get(format!("{}{path}", c.base))
+                .send()
+                .await
+                .expect("GET")
+        }
+    };
+    for path in [
+        "/api/v1/mall/items/abc",
+        "/api/v1/mall/items/%FF",
+        "/api/v1/me/mall/orders/%FF",
+    ] {
+        assert_error(
+            get(&m.client, path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    assert_error(
+        get(&till, "/api/v1/staff/mall/orders/%FF").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let r = till
+        .http
+        .post(format!("{}/api/v1/staff/mall/orders/%FF/cancel", till.base))
+        .header("Idempotency-Key", idem())
+        .json(&json!({ "reason": "测试" }))
+        .send()
+        .await
+        .expect("POST cancel");
+    assert_error(r, StatusCode::NOT_FOUND, "not_found").await;
 }

@@ -17,6 +17,7 @@ both_backends!(
     per_member_limit_two_under_ten_requests,
     one_key_ten_times_is_one_order,
     ten_concurrent_cancels_restore_once,
+    postgres_aborts_are_a_retryable_503,
 );
 
 /// The stock-50 race needs 220 sign-ups from one address: above the default per-IP
@@ -350,4 +351,33 @@ async fn ten_concurrent_cancels_restore_once(app: TestApp) {
             .await,
         0
     );
+}
+
+/// Postgres aborts a transaction on a deadlock (40P01) or a serialization failure
+/// (40001); it rolled back, so the client gets 503 retry_later instead of a 500. The
+/// errors come through the Any driver as raised, SQLSTATE intact.
+async fn postgres_aborts_are_a_retryable_503(app: TestApp) {
+    use axum::response::IntoResponse;
+    use member_server::db::DbError;
+    use member_server::http::error::ApiError;
+
+    if app.backend != crate::common::Backend::Postgres {
+        return;
+    }
+    let db = crate::ledger::server_db(&app).await;
+    for state in ["40P01", "40001"] {
+        let e = sqlx::query(&format!(
+            "DO $$ BEGIN RAISE EXCEPTION 'test' USING ERRCODE = '{state}'; END $$"
+        ))
+        .execute(db.reader())
+        .await
+        .expect_err("raised");
+        let response = ApiError::from(DbError::from(e)).into_response();
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{state}"
+        );
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
 }

@@ -9,7 +9,7 @@ use crate::common::{assert_error, idem, json_ok, phone, TestApp};
 use crate::ledger::{
     adjust, batches, buy, count, manager, post_idem, refund, run_expiry, set_rule,
 };
-use crate::mall::{cancel, new_item, redeemed};
+use crate::mall::{cancel, grant_all, new_item, redeemed};
 
 both_backends!(
     full_refund_takes_back_points_and_growth,
@@ -20,6 +20,7 @@ both_backends!(
     concurrent_refunds_of_one_purchase_refund_once,
     expired_purchase_points_are_not_taken_twice,
     shortfall_is_settled_by_a_cancelled_order_and_later_credits,
+    debt_is_not_settled_with_points_that_expire_on_return,
 );
 
 async fn full_refund_takes_back_points_and_growth(app: TestApp) {
@@ -443,8 +444,71 @@ async fn shortfall_is_settled_by_a_cancelled_order_and_later_credits(app: TestAp
     )
     .await;
     assert_eq!(m.me().await.points, 50, "200 debt left, 250 credited");
+    // Each settlement row names the refund whose shortfall it pays.
+    for order_ref in ["D-20", "G-1"] {
+        let settled = count(
+            &app,
+            &format!(
+                "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger \
+                 WHERE kind = 'refund' AND source_ref = '{order_ref}' AND reason LIKE '%欠分%'"
+            ),
+        )
+        .await;
+        assert_eq!(
+            settled,
+            if order_ref == "G-1" { -300 } else { -100 },
+            "{order_ref}"
+        );
+    }
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM members WHERE points_debt > 0").await,
         0
+    );
+}
+
+/// Points a cancellation puts back into a batch that has expired meanwhile expire again
+/// at once; they must not pay off refund debt either, or refund-then-cancel would leave
+/// the member with points that cancel-then-refund takes back.
+async fn debt_is_not_settled_with_points_that_expire_on_return(app: TestApp) {
+    let till = app.staff_login().await;
+    let admin = app.admin_login().await;
+    let boss = manager(&app, "S001").await;
+    set_rule(&admin, "never", 0).await;
+    let item = new_item(&admin, "台灯", 200, 10, json!({})).await;
+    let mut finals = Vec::new();
+    for (n, refund_first) in [(23u32, true), (24, false)] {
+        let m = app.sign_up(&phone(n), "欠分过期").await;
+        let no = m.me.member_no.clone();
+        // 100 points that expire in a minute, 100 earned by a purchase that never expire.
+        grant_all(&app, &[(no.as_str(), 100, Some(app.now() + 60))]).await;
+        let order_ref = format!("X-{n}");
+        buy(&app, &till, &m, 10_000, &order_ref).await;
+        let order = redeemed(&m.client, item, 1).await;
+        assert_eq!(order.points, 0);
+        app.advance_clock(120);
+        let steps: [bool; 2] = if refund_first {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_refund in steps {
+            let r = if is_refund {
+                refund(&boss, &order_ref, "退货", &idem()).await
+            } else {
+                cancel(&till, &order.order_code, "不要了", &idem()).await
+            };
+            json_ok(r, StatusCode::OK).await;
+        }
+        let debt = count(
+            &app,
+            &format!("SELECT points_debt FROM members WHERE member_no = '{no}'"),
+        )
+        .await;
+        finals.push((m.me().await.points, debt));
+    }
+    assert_eq!(
+        finals,
+        vec![(0, 0), (0, 0)],
+        "(points, debt) after refund-then-cancel and cancel-then-refund"
     );
 }
