@@ -5,7 +5,7 @@ use member_core::dto::PointsAdjustResult;
 use member_core::points::ExpiryRule;
 
 use super::batch::{self, Arg, Stmt};
-use super::idempotency::{self, Claim, Outcome};
+use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
 use super::{audit, Db, DbError};
 
@@ -24,9 +24,8 @@ pub struct Adjustment<'a> {
 }
 
 pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustResult>, DbError> {
-    let mut tx = db.begin_write().await?;
-    let claim_id = match idempotency::claim(
-        &mut tx,
+    let (mut tx, claim_id) = match idempotency::begin(
+        db,
         a.idempotency_scope,
         a.idempotency_key,
         a.request_hash,
@@ -34,8 +33,8 @@ pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustRe
     )
     .await?
     {
-        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Claim::New(id) => id,
+        Ok(claimed) => claimed,
+        Err(replay) => return Ok(replay.into()),
     };
     let member_id: i64 = sqlx::query_scalar("SELECT id FROM members WHERE member_no = $1")
         .bind(a.member_no)

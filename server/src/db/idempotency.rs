@@ -2,7 +2,7 @@
 //! the effect commit (or vanish) together. A concurrent duplicate waits on the unique
 //! index and then sees the finished row. `purchases` marks the row done.
 
-use super::{DbError, Tx};
+use super::{Db, DbError, Tx};
 
 pub enum Claim {
     /// First use of the key: do the work, then `complete`.
@@ -75,4 +75,35 @@ pub fn complete(claim_id: i64, status: u16, body: String) -> super::batch::Stmt 
 pub enum Outcome<T> {
     Fresh(T),
     Replayed { status: u16, body: String },
+}
+
+/// The stored answer of the first request with a key.
+pub struct Replay {
+    pub status: u16,
+    pub body: String,
+}
+
+impl<T> From<Replay> for Outcome<T> {
+    fn from(r: Replay) -> Self {
+        Outcome::Replayed {
+            status: r.status,
+            body: r.body,
+        }
+    }
+}
+
+/// Opens a write transaction and claims the key in it: `Ok((tx, claim_id))` to do the
+/// work (then `complete` the claim in the same transaction), or the stored answer.
+pub async fn begin(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+) -> Result<Result<(Tx, i64), Replay>, DbError> {
+    let mut tx = db.begin_write().await?;
+    Ok(match claim(&mut tx, scope, key, request_hash, now).await? {
+        Claim::New(id) => Ok((tx, id)),
+        Claim::Replay { status, body } => Err(Replay { status, body }),
+    })
 }

@@ -9,7 +9,7 @@ use rand::RngCore;
 use sqlx::AnyConnection;
 
 use super::batch::{self, Arg, Refusal, Stmt};
-use super::idempotency::{self, Claim, Outcome};
+use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
 use super::{audit, Backend, Db, DbError};
 use crate::clock::rfc3339;
@@ -132,9 +132,8 @@ async fn redeem_once(
     r: &NewRedemption<'_>,
     code: String,
 ) -> Result<Outcome<MallOrderResult>, MallError> {
-    let mut tx = db.begin_write().await?;
-    let claim_id = match idempotency::claim(
-        &mut tx,
+    let (mut tx, claim_id) = match idempotency::begin(
+        db,
         r.idempotency_scope,
         r.idempotency_key,
         r.request_hash,
@@ -142,8 +141,8 @@ async fn redeem_once(
     )
     .await?
     {
-        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Claim::New(id) => id,
+        Ok(claimed) => claimed,
+        Err(replay) => return Ok(replay.into()),
     };
     // SQLite's write transaction already excludes every other writer; Postgres needs the
     // row lock before the read below, so that read sees the latest committed state.
@@ -467,9 +466,8 @@ const UNCOUNT: &str = "UPDATE mall_redemption_counts SET quantity = quantity - $
 /// the points go back to the batches the redemption took them from, the stock and the
 /// member's count go back, in one transaction with the idempotency key.
 pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult>, MallError> {
-    let mut tx = db.begin_write().await?;
-    let claim_id = match idempotency::claim(
-        &mut tx,
+    let (mut tx, claim_id) = match idempotency::begin(
+        db,
         c.idempotency_scope,
         c.idempotency_key,
         c.request_hash,
@@ -477,8 +475,8 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
     )
     .await?
     {
-        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Claim::New(id) => id,
+        Ok(claimed) => claimed,
+        Err(replay) => return Ok(replay.into()),
     };
     let order = by_code_in(&mut tx, c.code)
         .await?

@@ -7,7 +7,7 @@ use member_core::money::Cents;
 use member_core::tiers::apply_purchase;
 
 use super::batch::{self, Arg, Refusal, Stmt};
-use super::idempotency::{self, Claim};
+use super::idempotency;
 use super::ledger::{self, Entry};
 use super::{audit, tiers, Backend, Db, DbError};
 
@@ -57,9 +57,8 @@ const UPDATE_MEMBER: &str = "UPDATE members SET growth = growth + $1, tier_code 
                              WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
 
 pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
-    let mut tx = db.begin_write().await?;
-    let claim_id = match idempotency::claim(
-        &mut tx,
+    let (mut tx, claim_id) = match idempotency::begin(
+        db,
         p.idempotency_scope,
         p.idempotency_key,
         p.request_hash,
@@ -67,8 +66,8 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     )
     .await?
     {
-        Claim::Replay { status, body } => return Ok(Recorded::Replayed { status, body }),
-        Claim::New(id) => id,
+        Ok(claimed) => claimed,
+        Err(replay) => return Ok(replay.into()),
     };
 
     let select = match db.backend() {

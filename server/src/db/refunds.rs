@@ -6,7 +6,7 @@
 use member_core::dto::RefundResult;
 
 use super::batch::{self, Arg, Stmt};
-use super::idempotency::{self, Claim, Outcome};
+use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
 use super::{audit, Backend, Db, DbError};
 
@@ -45,9 +45,8 @@ const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_at = $1, refund_point
 const SUB_GROWTH: &str = "UPDATE members SET growth = growth - $1 WHERE id = $2 AND growth >= $1";
 
 pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, DbError> {
-    let mut tx = db.begin_write().await?;
-    let claim_id = match idempotency::claim(
-        &mut tx,
+    let (mut tx, claim_id) = match idempotency::begin(
+        db,
         r.idempotency_scope,
         r.idempotency_key,
         r.request_hash,
@@ -55,8 +54,8 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
     )
     .await?
     {
-        Claim::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Claim::New(id) => id,
+        Ok(claimed) => claimed,
+        Err(replay) => return Ok(replay.into()),
     };
     let select = match db.backend() {
         Backend::Sqlite => SELECT_PURCHASE_SQLITE,
