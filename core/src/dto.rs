@@ -84,6 +84,12 @@ wire! {
         /// The next points to expire ("120 分将于 12月31日 过期"); absent when none do.
         #[serde(default)]
         pub expiring: Option<ExpiringPoints>,
+        /// Coupons in the wallet that can be used now or later (the card's "优惠券 N").
+        #[serde(default)]
+        pub coupons_usable: i64,
+        /// Of those, the ones not yet seen in the wallet (the card's red dot).
+        #[serde(default)]
+        pub coupons_new: i64,
     }
 
     pub struct ExpiringPoints {
@@ -161,7 +167,17 @@ wire! {
         pub growth: i64,
         pub tier: TierRef,
         pub upgraded: bool,
+        /// Taken off by the coupons; points and growth are earned on what was paid.
         pub discount_cents: i64,
+        /// `amount_cents - discount_cents`: what the member paid.
+        #[serde(default)]
+        pub payable_cents: i64,
+        /// The coupons used, in the order they applied.
+        #[serde(default)]
+        pub coupons_used: Vec<QuoteLineView>,
+        /// Names of the coupons an upgrade put in the wallet (upgrade gift pack).
+        #[serde(default)]
+        pub gift_pack: Vec<String>,
     }
 
     /// GET /api/v1/me/points/history?cursor=…
@@ -293,6 +309,10 @@ wire! {
         pub shortfall: i64,
         pub growth_clawed_back: i64,
         pub points: i64,
+        /// Coupons the purchase used that went back to the wallet (refunds on the day
+        /// of the purchase only).
+        #[serde(default)]
+        pub coupons_restored: i64,
     }
 
     /// POST /api/v1/admin/mall/items; PATCH takes `MallItemPatch`.
@@ -439,6 +459,429 @@ wire! {
     }
 }
 
+wire! {
+    /// What a coupon gives. `kind`: `amount` (`amount_off_cents`), `percent`
+    /// (`percent_off`: 10 = 9折, optional `cap_cents`), `gift` (`gift_name`).
+    pub struct CouponBenefit {
+        pub kind: String,
+        #[serde(default)]
+        pub amount_off_cents: i64,
+        #[serde(default)]
+        pub percent_off: i64,
+        #[serde(default)]
+        pub cap_cents: Option<i64>,
+        #[serde(default)]
+        pub gift_name: Option<String>,
+    }
+
+    /// A coupon in the member's wallet (GET /api/v1/me/coupons[/{id}]) and at the till.
+    pub struct CouponView {
+        pub id: i64,
+        /// 10 characters (the order codes' alphabet): shown as text and QR.
+        pub code: String,
+        pub template_id: i64,
+        pub name: String,
+        pub description: String,
+        pub benefit: CouponBenefit,
+        pub min_spend_cents: i64,
+        pub stackable: bool,
+        /// Store codes where it may be used; empty = every store.
+        pub store_codes: Vec<String>,
+        /// The names of those stores, same order.
+        pub store_names: Vec<String>,
+        /// RFC 3339; with `valid_from_ts` / `expires_ts` (unix seconds) for the rules.
+        pub valid_from: String,
+        pub expires_at: String,
+        pub valid_from_ts: i64,
+        pub expires_ts: i64,
+        /// `usable`, `upcoming` (not valid yet), `used`, `expired`, `void`
+        pub status: String,
+        /// Why it was issued: `signup`, `upgrade`, `birthday`, `member_day`, `winback`,
+        /// `manual`, `claim`, `mall`
+        pub source: String,
+        pub issued_at: String,
+        pub used_at: Option<String>,
+        pub used_store_name: Option<String>,
+        /// What it took off when used.
+        pub discount_cents: Option<i64>,
+        /// Not yet seen in the wallet (the "新" badge).
+        pub new: bool,
+    }
+
+    /// GET /api/v1/me/coupons/summary: the wallet tabs' counts.
+    pub struct CouponCounts {
+        pub usable: i64,
+        pub used: i64,
+        pub expired: i64,
+        pub new: i64,
+        /// Usable coupons that expire within `coupons::EXPIRING_SOON_DAYS` local days.
+        pub expiring_soon: i64,
+    }
+
+    /// GET /api/v1/me/profile
+    pub struct ProfileView {
+        pub name: String,
+        pub phone_masked: String,
+        /// `YYYY-MM-DD`, or `MM-DD` when the member gave no year.
+        pub birthday: Option<String>,
+        /// When set less than a year ago: the first instant it may change (RFC 3339).
+        pub birthday_locked_until: Option<String>,
+        pub marketing_consent: bool,
+    }
+
+    /// PUT /api/v1/me/profile: only the fields given change.
+    pub struct ProfileUpdate {
+        #[serde(default)]
+        pub name: Option<String>,
+        /// `YYYY-MM-DD` or `MM-DD`; once set it can change once a year.
+        #[serde(default)]
+        pub birthday: Option<String>,
+        #[serde(default)]
+        pub marketing_consent: Option<bool>,
+    }
+
+    /// POST /api/v1/staff/checkout/preview: the member's coupons and what the basket
+    /// would cost with `coupon_ids`. No side effect (the card code is not spent).
+    pub struct CheckoutPreviewRequest {
+        pub code: String,
+        pub amount_cents: i64,
+        #[serde(default)]
+        pub coupon_ids: Vec<i64>,
+    }
+
+    pub struct CheckoutCoupon {
+        pub coupon: CouponView,
+        /// Usable on its own for this basket in this store now.
+        pub usable: bool,
+        /// The error code a purchase with it would get, when not usable.
+        pub refusal: Option<String>,
+    }
+
+    pub struct QuoteLineView {
+        pub coupon_id: i64,
+        pub name: String,
+        pub discount_cents: i64,
+        /// The item to hand over, for a gift coupon.
+        pub gift: Option<String>,
+    }
+
+    pub struct QuoteView {
+        pub basket_cents: i64,
+        pub discount_cents: i64,
+        pub payable_cents: i64,
+        pub lines: Vec<QuoteLineView>,
+        /// Points the purchase would earn (on `payable_cents`).
+        pub points_earned: i64,
+    }
+
+    pub struct CheckoutPreview {
+        pub member: MemberSummary,
+        pub store_code: String,
+        /// The server's clock, so the app's own preview judges dates the same way.
+        pub server_unix: i64,
+        /// The member's unused coupons (usable ones first, soonest expiry first).
+        pub coupons: Vec<CheckoutCoupon>,
+        pub quote: QuoteView,
+    }
+
+    /// POST /api/v1/admin/coupon-templates. Validity: `valid_days` (from issue), or
+    /// `valid_from` + `valid_until` (RFC 3339).
+    pub struct NewCouponTemplate {
+        pub name: String,
+        #[serde(default)]
+        pub description: String,
+        pub benefit: CouponBenefit,
+        #[serde(default)]
+        pub min_spend_cents: i64,
+        #[serde(default)]
+        pub stackable: bool,
+        #[serde(default)]
+        pub store_codes: Vec<String>,
+        #[serde(default)]
+        pub valid_from: Option<String>,
+        #[serde(default)]
+        pub valid_until: Option<String>,
+        #[serde(default)]
+        pub valid_days: Option<i64>,
+        /// Coupons of this template that may ever be issued; none = unlimited.
+        #[serde(default)]
+        pub total_limit: Option<i64>,
+        /// Coupons of this template one member may ever receive.
+        #[serde(default)]
+        pub per_member_limit: Option<i64>,
+        /// Only members of this tier or higher receive it.
+        #[serde(default)]
+        pub required_tier: Option<String>,
+    }
+
+    /// PATCH /api/v1/admin/coupon-templates/{id}. The benefit and rules of issued
+    /// coupons never change; only these can.
+    pub struct CouponTemplatePatch {
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        pub active: Option<bool>,
+        /// `null` removes the limit; never below what was issued.
+        #[serde(default, with = "nullable")]
+        pub total_limit: Option<Option<i64>>,
+        #[serde(default, with = "nullable")]
+        pub per_member_limit: Option<Option<i64>>,
+    }
+
+    pub struct AdminCouponTemplate {
+        pub id: i64,
+        pub name: String,
+        pub description: String,
+        pub benefit: CouponBenefit,
+        pub min_spend_cents: i64,
+        pub stackable: bool,
+        pub store_codes: Vec<String>,
+        pub valid_from: Option<String>,
+        pub valid_until: Option<String>,
+        pub valid_days: Option<i64>,
+        pub total_limit: Option<i64>,
+        pub per_member_limit: Option<i64>,
+        pub required_tier: Option<String>,
+        pub active: bool,
+        pub issued: i64,
+        pub used: i64,
+        pub created_at: String,
+    }
+
+    pub struct CampaignCoupon {
+        pub template_id: i64,
+        #[serde(default = "one")]
+        pub quantity: i64,
+    }
+
+    /// POST /api/v1/admin/campaigns. `kind` and what it needs:
+    /// `signup`; `upgrade` + `tier_code` (the tier reached); `birthday` +
+    /// `birthday_window` (`month`|`week`); `member_day` + `member_day`
+    /// (`weekday:1..7`|`monthday:1..31`); `winback` + `lapse_days`; `claim` (a link,
+    /// optional `total_cap` members).
+    pub struct NewCampaign {
+        pub kind: String,
+        pub name: String,
+        pub coupons: Vec<CampaignCoupon>,
+        #[serde(default)]
+        pub tier_code: Option<String>,
+        #[serde(default)]
+        pub birthday_window: Option<String>,
+        #[serde(default)]
+        pub member_day: Option<String>,
+        #[serde(default)]
+        pub lapse_days: Option<i64>,
+        #[serde(default)]
+        pub total_cap: Option<i64>,
+        #[serde(default)]
+        pub starts_at: Option<String>,
+        #[serde(default)]
+        pub ends_at: Option<String>,
+    }
+
+    /// PATCH /api/v1/admin/campaigns/{id}
+    pub struct CampaignPatch {
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub active: Option<bool>,
+        #[serde(default, with = "nullable")]
+        pub ends_at: Option<Option<String>>,
+        #[serde(default, with = "nullable")]
+        pub total_cap: Option<Option<i64>>,
+    }
+
+    pub struct CampaignStats {
+        /// Members who received the campaign.
+        pub members: i64,
+        pub coupons_issued: i64,
+        pub coupons_used: i64,
+        pub discount_cents: i64,
+        /// Win-back: members who bought again after receiving it.
+        pub returned: i64,
+    }
+
+    pub struct AdminCampaign {
+        pub id: i64,
+        pub kind: String,
+        pub name: String,
+        pub active: bool,
+        pub coupons: Vec<CampaignCoupon>,
+        pub tier_code: Option<String>,
+        pub birthday_window: Option<String>,
+        pub member_day: Option<String>,
+        pub lapse_days: Option<i64>,
+        /// Claim links: the token and the path to print as QR (`/claim/{token}`).
+        pub claim_token: Option<String>,
+        pub claim_path: Option<String>,
+        pub total_cap: Option<i64>,
+        pub starts_at: Option<String>,
+        pub ends_at: Option<String>,
+        pub created_at: String,
+        pub stats: CampaignStats,
+    }
+
+    /// GET /api/v1/claims/{token}: what a claim link gives (no sign-in needed).
+    pub struct ClaimView {
+        pub name: String,
+        pub coupons: Vec<ClaimCoupon>,
+        /// Members who can still claim, when capped.
+        pub remaining: Option<i64>,
+        pub open: bool,
+        /// Signed in and claimed already.
+        pub claimed: bool,
+    }
+
+    pub struct ClaimCoupon {
+        pub name: String,
+        pub benefit: CouponBenefit,
+        pub min_spend_cents: i64,
+        pub quantity: i64,
+    }
+
+    /// POST /api/v1/me/claims/{token}: the coupons now in the wallet; claiming again
+    /// answers the same coupons with `already_claimed`.
+    pub struct ClaimResult {
+        pub coupons: Vec<CouponView>,
+        pub already_claimed: bool,
+    }
+
+    /// POST /api/v1/admin/coupons/issue (with an Idempotency-Key header): to listed
+    /// members, or to a segment.
+    pub struct IssueCouponsRequest {
+        pub template_id: i64,
+        #[serde(default = "one")]
+        pub quantity: i64,
+        #[serde(default)]
+        pub member_nos: Vec<String>,
+        #[serde(default)]
+        pub segment: Option<Segment>,
+        pub reason: String,
+    }
+
+    /// Members to issue to: all of them, or those of a tier (and higher) and/or those
+    /// whose last purchase is at least `lapsing_days` ago.
+    pub struct Segment {
+        #[serde(default)]
+        pub all: bool,
+        #[serde(default)]
+        pub min_tier: Option<String>,
+        #[serde(default)]
+        pub lapsing_days: Option<i64>,
+    }
+
+    pub struct IssueSkip {
+        pub member_no: String,
+        /// An error code: `not_found`, `limit_reached`, `coupons_exhausted`, `tier_required`
+        pub reason: String,
+    }
+
+    pub struct IssueCouponsResult {
+        /// The manual campaign that records this issue (its stats show use).
+        pub campaign_id: i64,
+        pub members: i64,
+        pub issued_members: i64,
+        pub coupons_issued: i64,
+        pub skipped_count: i64,
+        /// The first 100 skipped members and why.
+        pub skipped: Vec<IssueSkip>,
+    }
+}
+
+impl CouponBenefit {
+    /// The rule form, or `None` when the fields don't make a valid benefit.
+    pub fn to_benefit(&self) -> Option<crate::coupons::Benefit> {
+        use crate::coupons::{Benefit, MAX_PERCENT_OFF};
+        match self.kind.as_str() {
+            "amount" if self.amount_off_cents > 0 => Some(Benefit::AmountOff {
+                off_cents: self.amount_off_cents,
+            }),
+            "percent"
+                if (1..=MAX_PERCENT_OFF).contains(&self.percent_off)
+                    && self.cap_cents.is_none_or(|c| c > 0) =>
+            {
+                Some(Benefit::PercentOff {
+                    percent_off: self.percent_off,
+                    cap_cents: self.cap_cents,
+                })
+            }
+            "gift" => self
+                .gift_name
+                .as_ref()
+                .filter(|g| !g.trim().is_empty())
+                .map(|g| Benefit::Gift { item: g.clone() }),
+            _ => None,
+        }
+    }
+
+    pub fn from_benefit(b: &crate::coupons::Benefit) -> Self {
+        use crate::coupons::Benefit;
+        let mut out = Self {
+            kind: String::new(),
+            amount_off_cents: 0,
+            percent_off: 0,
+            cap_cents: None,
+            gift_name: None,
+        };
+        match b {
+            Benefit::AmountOff { off_cents } => {
+                out.kind = "amount".into();
+                out.amount_off_cents = *off_cents;
+            }
+            Benefit::PercentOff {
+                percent_off,
+                cap_cents,
+            } => {
+                out.kind = "percent".into();
+                out.percent_off = *percent_off;
+                out.cap_cents = *cap_cents;
+            }
+            Benefit::Gift { item } => {
+                out.kind = "gift".into();
+                out.gift_name = Some(item.clone());
+            }
+        }
+        out
+    }
+}
+
+impl CouponView {
+    /// The coupon as the rules see it (the app previews checkout with this).
+    pub fn to_held(&self) -> Option<crate::coupons::Held> {
+        Some(crate::coupons::Held {
+            id: self.id,
+            template_id: self.template_id,
+            terms: crate::coupons::Terms {
+                benefit: self.benefit.to_benefit()?,
+                min_spend_cents: self.min_spend_cents,
+                stackable: self.stackable,
+                store_codes: self.store_codes.clone(),
+            },
+            valid_from: self.valid_from_ts,
+            expires_at: self.expires_ts,
+            unused: matches!(self.status.as_str(), "usable" | "upcoming" | "expired"),
+        })
+    }
+}
+
+impl crate::coupons::Refusal {
+    /// The wire error code a purchase gets for this refusal.
+    pub fn code(self) -> &'static str {
+        use crate::coupons::Refusal;
+        match self {
+            Refusal::Used => codes::COUPON_USED,
+            Refusal::Expired => codes::COUPON_EXPIRED,
+            Refusal::NotYetValid => codes::COUPON_NOT_YET_VALID,
+            Refusal::MinSpend { .. } => codes::COUPON_MIN_SPEND,
+            Refusal::WrongStore => codes::COUPON_WRONG_STORE,
+            Refusal::NotStackable => codes::COUPONS_NOT_STACKABLE,
+            Refusal::Duplicate | Refusal::TooMany => codes::COUPON_DUPLICATE,
+        }
+    }
+}
+
 fn one() -> i64 {
     1
 }
@@ -499,8 +942,27 @@ pub mod codes {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     pub const REQUEST_IN_PROGRESS: &str = "request_in_progress";
     pub const INTERNAL: &str = "internal";
-    /// A purchase named coupons before coupons exist (later issue).
-    pub const COUPONS_UNAVAILABLE: &str = "coupons_unavailable";
+    /// A named coupon is not in this member's wallet (unknown, or another member's:
+    /// the same answer, so ids can't be probed).
+    pub const COUPON_NOT_FOUND: &str = "coupon_not_found";
+    /// The coupon was used already (409).
+    pub const COUPON_USED: &str = "coupon_used";
+    pub const COUPON_EXPIRED: &str = "coupon_expired";
+    pub const COUPON_NOT_YET_VALID: &str = "coupon_not_yet_valid";
+    /// The basket is below the coupon's minimum spend.
+    pub const COUPON_MIN_SPEND: &str = "coupon_min_spend";
+    /// Not valid in this store.
+    pub const COUPON_WRONG_STORE: &str = "coupon_wrong_store";
+    /// A non-stackable coupon with others, or two of one kind.
+    pub const COUPONS_NOT_STACKABLE: &str = "coupons_not_stackable";
+    /// The same coupon named twice, or too many on one purchase (400).
+    pub const COUPON_DUPLICATE: &str = "coupon_duplicate";
+    /// The template's (or the claim link's) total has been given out.
+    pub const COUPONS_EXHAUSTED: &str = "coupons_exhausted";
+    /// The birthday was set less than a year ago.
+    pub const BIRTHDAY_LOCKED: &str = "birthday_locked";
+    /// A claim link that has ended, not started, or been switched off (410).
+    pub const CAMPAIGN_CLOSED: &str = "campaign_closed";
     /// The staff account is not attached to a store, so it cannot record purchases.
     pub const STORE_REQUIRED: &str = "store_required";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";

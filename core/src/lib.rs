@@ -4,6 +4,7 @@
 
 pub mod card_code;
 pub mod civil;
+pub mod coupons;
 pub mod dto;
 pub mod mall;
 pub mod money;

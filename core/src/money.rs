@@ -25,6 +25,17 @@ impl Cents {
         }
     }
 
+    /// What is left to pay after discounts: zero allowed (a coupon may cover it all).
+    pub fn paid(value: i64) -> Result<Self, AmountError> {
+        if value < 0 {
+            Err(AmountError::NotPositive)
+        } else if value > MAX_PURCHASE_CENTS {
+            Err(AmountError::TooLarge)
+        } else {
+            Ok(Self(value))
+        }
+    }
+
     pub fn get(self) -> i64 {
         self.0
     }

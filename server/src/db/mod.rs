@@ -87,6 +87,27 @@ pub enum DbError {
     NotFound,
     #[error("concurrent change; retry")]
     Conflict,
+    /// A coupon named for a purchase (or preview) can't be used; the rules say why.
+    #[error("coupon {coupon_id} refused: {refusal:?}")]
+    Coupon {
+        coupon_id: i64,
+        refusal: member_core::coupons::Refusal,
+    },
+    /// A named coupon is not in this member's wallet (or is someone else's).
+    #[error("coupon not found")]
+    CouponNotFound,
+    /// A template's total (or a claim link's cap) has been given out.
+    #[error("coupons exhausted")]
+    CouponsExhausted,
+    /// The coupon template is for a higher tier.
+    #[error("tier required")]
+    TierRequired,
+    /// The birthday was set less than a year ago; it may change from this instant.
+    #[error("birthday locked until {until}")]
+    BirthdayLocked { until: i64 },
+    /// A claim link that has ended, not started, or been switched off.
+    #[error("campaign closed")]
+    CampaignClosed,
 }
 
 #[derive(Clone)]

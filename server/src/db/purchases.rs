@@ -121,6 +121,9 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         },
         upgraded: outcome.upgraded,
         discount_cents: 0,
+        payable_cents: p.amount.get(),
+        coupons_used: Vec::new(),
+        gift_pack: Vec::new(),
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let mut stmts = vec![

@@ -109,6 +109,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         shortfall: back.shortfall,
         growth_clawed_back: growth_back,
         points: balance - back.expired - back.taken,
+        coupons_restored: 0,
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     stmts.push(Stmt::one(

@@ -188,6 +188,31 @@ impl From<DbError> for ApiError {
                 "该消费已退货 / This purchase was already refunded".into(),
             ),
             DbError::NotFound => Self::NotFound,
+            DbError::Coupon { refusal, .. } => coupon_refusal(refusal),
+            DbError::CouponNotFound => Self::Unprocessable(
+                codes::COUPON_NOT_FOUND,
+                "会员没有这张券 / The member has no such coupon".into(),
+            ),
+            DbError::CouponsExhausted => Self::Unprocessable(
+                codes::COUPONS_EXHAUSTED,
+                "券已领完 / All coupons have been given out".into(),
+            ),
+            DbError::TierRequired => Self::Unprocessable(
+                codes::TIER_REQUIRED,
+                "会员等级不够 / A higher tier is needed".into(),
+            ),
+            DbError::BirthdayLocked { until } => Self::Unprocessable(
+                codes::BIRTHDAY_LOCKED,
+                format!(
+                    "生日一年只能修改一次，{} 后可再改 / The birthday can change once a year, again from {}",
+                    crate::clock::rfc3339(until).get(..10).unwrap_or_default(),
+                    crate::clock::rfc3339(until)
+                ),
+            ),
+            DbError::CampaignClosed => Self::Gone(
+                codes::CAMPAIGN_CLOSED,
+                "活动已结束 / This offer has ended".into(),
+            ),
             DbError::Sqlx(sqlx::Error::PoolTimedOut) => Self::Timeout,
             DbError::Conflict => {
                 tracing::warn!("write refused by a concurrent change; client may retry");
@@ -206,6 +231,42 @@ impl From<DbError> for ApiError {
             }
         }
     }
+}
+
+/// The answer for a coupon the rules refuse: the same code in a preview and a purchase.
+pub fn coupon_refusal(refusal: member_core::coupons::Refusal) -> ApiError {
+    use member_core::coupons::Refusal;
+    let code = refusal.code();
+    match refusal {
+        Refusal::Used => ApiError::Conflict(code, "券已使用 / Coupon already used".into()),
+        Refusal::Duplicate | Refusal::TooMany => ApiError::BadRequest(
+            code,
+            "同一张券不能重复使用，每单最多 10 张 / A coupon once per purchase, at most 10".into(),
+        ),
+        Refusal::Expired => ApiError::Unprocessable(code, "券已过期 / Coupon expired".into()),
+        Refusal::NotYetValid => {
+            ApiError::Unprocessable(code, "券尚未生效 / Coupon not valid yet".into())
+        }
+        Refusal::MinSpend { min_spend_cents } => ApiError::Unprocessable(
+            code,
+            format!(
+                "未达到最低消费 ¥{} / Minimum spend ¥{} not reached",
+                yuan(min_spend_cents),
+                yuan(min_spend_cents)
+            ),
+        ),
+        Refusal::WrongStore => {
+            ApiError::Unprocessable(code, "本店不可用 / Not valid in this store".into())
+        }
+        Refusal::NotStackable => ApiError::Unprocessable(
+            code,
+            "这些券不能同时使用 / These coupons can't be combined".into(),
+        ),
+    }
+}
+
+fn yuan(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
 }
 
 pub fn name_required() -> ApiError {

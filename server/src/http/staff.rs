@@ -223,7 +223,7 @@ pub async fn record_purchase(
 ) -> ApiResult<Response> {
     if req.coupon_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
         return Err(ApiError::Unprocessable(
-            codes::COUPONS_UNAVAILABLE,
+            codes::COUPON_NOT_FOUND,
             "暂不支持优惠券 / Coupons are not available yet".into(),
         ));
     }

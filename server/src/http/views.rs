@@ -45,6 +45,8 @@ pub fn me_view(m: &MemberRow, tiers: &[TierRule], new_member: bool) -> MeView {
         marketing_consent: m.marketing_consent != 0,
         new_member,
         expiring: None,
+        coupons_usable: 0,
+        coupons_new: 0,
     }
 }
 
