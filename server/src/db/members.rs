@@ -170,6 +170,8 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Cr
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
+            // The welcome pack commits with the member (or not at all).
+            super::coupons::grant_signup(&mut *tx, id, &tier, s.now).await?;
             return Ok(Created::New(id));
         }
         if let Some(member) = by_phone_in(&mut *tx, s.phone).await? {

@@ -10,6 +10,7 @@ pub mod adjust;
 pub mod audit;
 pub mod batch;
 pub mod cleanup;
+pub mod coupons;
 pub mod idempotency;
 pub mod ledger;
 pub mod limits;
