@@ -17,7 +17,9 @@
 //! basket and the amount to pay never goes below zero.
 
 use crate::civil::{self, Date};
-use crate::mall::{format_order_code, normalize_order_code, order_code_from_random, ORDER_CODE_LEN};
+use crate::mall::{
+    format_order_code, normalize_order_code, order_code_from_random, ORDER_CODE_LEN,
+};
 
 /// What a coupon gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,9 @@ pub enum Refusal {
     Expired,
     NotYetValid,
     /// The basket is below the minimum spend (the minimum is carried).
-    MinSpend { min_spend_cents: i64 },
+    MinSpend {
+        min_spend_cents: i64,
+    },
     /// Not valid in this store.
     WrongStore,
     /// A non-stackable coupon with others, or two of one template.
@@ -494,11 +498,20 @@ mod tests {
         let q = quote(&[&b, &a], &till(10_000)).unwrap();
         assert_eq!(q.discount_cents, 1000 + 900);
         assert_eq!(q.lines[0].coupon_id, 1);
-        assert_eq!(quote(&[&a, &solo], &till(10_000)), Err((3, Refusal::NotStackable)));
-        assert_eq!(quote(&[&a, &a], &till(10_000)), Err((1, Refusal::Duplicate)));
+        assert_eq!(
+            quote(&[&a, &solo], &till(10_000)),
+            Err((3, Refusal::NotStackable))
+        );
+        assert_eq!(
+            quote(&[&a, &a], &till(10_000)),
+            Err((1, Refusal::Duplicate))
+        );
         let mut twin = a.clone();
         twin.id = 9;
-        assert_eq!(quote(&[&a, &twin], &till(10_000)), Err((9, Refusal::NotStackable)));
+        assert_eq!(
+            quote(&[&a, &twin], &till(10_000)),
+            Err((9, Refusal::NotStackable))
+        );
         assert!(quote(&[&solo], &till(10_000)).is_ok());
     }
 
@@ -567,11 +580,20 @@ mod tests {
             day,
         };
         let b = Birthday::new(12, 31).unwrap();
-        assert_eq!(birthday_due(b, BirthdayWindow::Month, d(2026, 12, 1)), Some(2026));
-        assert_eq!(birthday_due(b, BirthdayWindow::Month, d(2026, 11, 30)), None);
+        assert_eq!(
+            birthday_due(b, BirthdayWindow::Month, d(2026, 12, 1)),
+            Some(2026)
+        );
+        assert_eq!(
+            birthday_due(b, BirthdayWindow::Month, d(2026, 11, 30)),
+            None
+        );
         // 2026-12-31 is a Thursday: its week runs 28 Dec – 3 Jan.
         assert_eq!(weekday(d(2026, 12, 31)), 4);
-        assert_eq!(birthday_due(b, BirthdayWindow::Week, d(2027, 1, 3)), Some(2026));
+        assert_eq!(
+            birthday_due(b, BirthdayWindow::Week, d(2027, 1, 3)),
+            Some(2026)
+        );
         assert_eq!(birthday_due(b, BirthdayWindow::Week, d(2027, 1, 4)), None);
         assert_eq!(birthday_due(b, BirthdayWindow::Week, d(2026, 12, 27)), None);
         let leap = Birthday::new(2, 29).unwrap();
@@ -600,7 +622,12 @@ mod tests {
         assert!(!MemberDay::MonthDay(31).is_on(d(2026, 3, 30)));
         assert_eq!(MemberDay::parse("weekday:3"), Some(MemberDay::Weekday(3)));
         assert_eq!(MemberDay::parse("weekday:8"), None);
-        assert_eq!(MemberDay::parse("monthday:18").map(MemberDay::as_string).as_deref(), Some("monthday:18"));
+        assert_eq!(
+            MemberDay::parse("monthday:18")
+                .map(MemberDay::as_string)
+                .as_deref(),
+            Some("monthday:18")
+        );
     }
 
     #[test]

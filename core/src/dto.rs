@@ -225,6 +225,10 @@ wire! {
         pub locked: bool,
         pub available_from: Option<String>,
         pub available_until: Option<String>,
+        /// A coupon item: redeeming puts this template's coupons (one per unit) in the
+        /// wallet at once; the order is `collected` straight away (nothing to pick up).
+        #[serde(default)]
+        pub coupon_template_id: Option<i64>,
     }
 
     /// POST /api/v1/mall/orders (with an Idempotency-Key header)
@@ -346,6 +350,10 @@ wire! {
         /// Lower sorts first.
         #[serde(default)]
         pub sort: Option<i64>,
+        /// Coupon template issued per unit redeemed (makes it a coupon item; `kind`
+        /// then defaults to, and must be, `voucher`).
+        #[serde(default)]
+        pub coupon_template_id: Option<i64>,
     }
 
     /// PATCH /api/v1/admin/mall/items/{id}: absent fields stay; `null` clears an
@@ -388,6 +396,9 @@ wire! {
         pub hidden: Option<bool>,
         #[serde(default)]
         pub sort: Option<i64>,
+        /// `null` turns a coupon item back into a plain one.
+        #[serde(default, with = "nullable")]
+        pub coupon_template_id: Option<Option<i64>>,
     }
 
     /// An item as the brand sees it (GET /api/v1/admin/mall/items, PATCH answer).
@@ -409,6 +420,8 @@ wire! {
         pub sort: i64,
         /// Units in orders that are not cancelled or refunded.
         pub redeemed: i64,
+        #[serde(default)]
+        pub coupon_template_id: Option<i64>,
     }
 
     /// 201 from POST /api/v1/admin/mall/items

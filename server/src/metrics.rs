@@ -13,6 +13,8 @@ pub struct Metrics {
     requests: [[AtomicU64; 5]; GROUPS.len()],
     pub purchases: AtomicU64,
     pub points_expired: AtomicU64,
+    /// Campaign grants (birthday, member day, win-back) made by this instance's job.
+    pub campaign_grants: AtomicU64,
 }
 
 /// Which group a path belongs to (bounded label values: never the raw path).
@@ -75,6 +77,15 @@ impl Metrics {
             out,
             "mc_points_expired_total {}",
             self.points_expired.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP mc_campaign_grants_total Campaign grants made by this instance's issuance job.\n",
+        );
+        out.push_str("# TYPE mc_campaign_grants_total counter\n");
+        let _ = writeln!(
+            out,
+            "mc_campaign_grants_total {}",
+            self.campaign_grants.load(Ordering::Relaxed)
         );
         if let Some(rss) = resident_bytes() {
             out.push_str("# HELP process_resident_memory_bytes Resident set size.\n");

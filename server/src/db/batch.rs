@@ -27,6 +27,8 @@ pub enum Refusal {
     LimitReached,
     CardCodeReplayed,
     OrderClosed,
+    /// A coupon's `status = 'issued'` condition failed: used (or voided) meanwhile.
+    CouponUsed,
     /// A condition that the locks held should make impossible.
     Conflict,
 }
@@ -41,6 +43,10 @@ impl Refusal {
                 DbError::CardCode(member_core::card_code::CardCodeError::Replayed)
             }
             Self::OrderClosed => DbError::OrderClosed,
+            Self::CouponUsed => DbError::Coupon {
+                coupon_id: 0,
+                refusal: member_core::coupons::Refusal::Used,
+            },
             Self::Conflict => DbError::Conflict,
         }
     }

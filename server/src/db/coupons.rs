@@ -80,7 +80,8 @@ const TAKE_MEMBER: &str = "INSERT INTO coupon_member_counts (member_id, template
      VALUES ($1, $2, $3) ON CONFLICT (member_id, template_id) DO UPDATE \
      SET issued = coupon_member_counts.issued + excluded.issued \
      WHERE coupon_member_counts.issued + excluded.issued <= $4";
-const INSERT_COUPON: &str = "INSERT INTO coupons (code, template_id, member_id, source, source_ref, \
+const INSERT_COUPON: &str =
+    "INSERT INTO coupons (code, template_id, member_id, source, source_ref, \
        status, valid_from, expires_at, issued_at) \
      VALUES ($1, $2, $3, $4, $5, 'issued', $6, $7, $8) ON CONFLICT (code) DO NOTHING RETURNING id";
 
@@ -225,7 +226,8 @@ pub enum Granted {
     Already,
 }
 
-const INSERT_GRANT: &str = "INSERT INTO campaign_grants (campaign_id, member_id, period, granted_at) \
+const INSERT_GRANT: &str =
+    "INSERT INTO campaign_grants (campaign_id, member_id, period, granted_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (campaign_id, member_id, period) DO NOTHING RETURNING id";
 const COUNT_GRANT: &str = "UPDATE campaigns SET granted_count = granted_count + 1 \
      WHERE id = $1 AND (total_cap IS NULL OR granted_count < total_cap)";

@@ -22,11 +22,14 @@ pub struct ItemRow {
     pub available_until: Option<i64>,
     pub hidden: i64,
     pub sort: i64,
+    /// A coupon item: redeeming issues this template's coupons into the wallet.
+    pub coupon_template_id: Option<i64>,
 }
 
 const ITEM_COLUMNS: &str = "i.id, i.name, i.description, i.category, i.kind, i.image_url, \
                             i.points_price, i.cash_cents, i.stock, i.per_member_limit, \
-                            i.min_tier_code, i.available_from, i.available_until, i.hidden, i.sort";
+                            i.min_tier_code, i.available_from, i.available_until, i.hidden, i.sort, \
+                            i.coupon_template_id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberItemRow {
@@ -81,7 +84,7 @@ pub struct AdminItemRow {
 
 const ADMIN_SELECT: &str = "SELECT i.id, i.name, i.description, i.category, i.kind, i.image_url, \
        i.points_price, i.cash_cents, i.stock, i.per_member_limit, i.min_tier_code, \
-       i.available_from, i.available_until, i.hidden, i.sort, \
+       i.available_from, i.available_until, i.hidden, i.sort, i.coupon_template_id, \
        CAST(COALESCE((SELECT SUM(o.quantity) FROM mall_orders o \
                       WHERE o.item_id = i.id AND o.status IN ('pending', 'collected')), 0) \
             AS BIGINT) AS redeemed \
@@ -121,6 +124,7 @@ pub struct ItemFields {
     pub available_until: Option<i64>,
     pub hidden: bool,
     pub sort: i64,
+    pub coupon_template_id: Option<i64>,
 }
 
 impl From<&ItemRow> for ItemFields {
@@ -140,6 +144,7 @@ impl From<&ItemRow> for ItemFields {
             available_until: r.available_until,
             hidden: r.hidden != 0,
             sort: r.sort,
+            coupon_template_id: r.coupon_template_id,
         }
     }
 }
@@ -148,6 +153,15 @@ impl From<&ItemRow> for ItemFields {
 pub async fn tier_exists(db: &Db, code: &str) -> Result<bool, DbError> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tiers WHERE code = $1")
         .bind(code)
+        .fetch_one(db.reader())
+        .await?;
+    Ok(n > 0)
+}
+
+/// Whether a coupon template exists (admin input is checked before the foreign key would be).
+pub async fn coupon_template_exists(db: &Db, id: i64) -> Result<bool, DbError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM coupon_templates WHERE id = $1")
+        .bind(id)
         .fetch_one(db.reader())
         .await?;
     Ok(n > 0)
@@ -163,8 +177,8 @@ pub async fn create(db: &Db, actor: &str, f: &ItemFields, now: i64) -> Result<i6
         "INSERT INTO mall_items (name, description, category, kind, image_url, points_price, \
                                  cash_cents, stock, per_member_limit, min_tier_code, \
                                  available_from, available_until, hidden, sort, created_at, \
-                                 updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+                                 updated_at, coupon_template_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
          RETURNING id",
     )
     .bind(&f.name)
@@ -182,6 +196,7 @@ pub async fn create(db: &Db, actor: &str, f: &ItemFields, now: i64) -> Result<i6
     .bind(i64::from(f.hidden))
     .bind(f.sort)
     .bind(now)
+    .bind(f.coupon_template_id)
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
@@ -233,7 +248,8 @@ where
         "UPDATE mall_items SET name = $1, description = $2, category = $3, kind = $4, \
                 image_url = $5, points_price = $6, cash_cents = $7, stock = $8, \
                 per_member_limit = $9, min_tier_code = $10, available_from = $11, \
-                available_until = $12, hidden = $13, sort = $14, updated_at = $15 \
+                available_until = $12, hidden = $13, sort = $14, updated_at = $15, \
+                coupon_template_id = $17 \
          WHERE id = $16",
     )
     .bind(&after.name)
@@ -252,6 +268,7 @@ where
     .bind(after.sort)
     .bind(now)
     .bind(id)
+    .bind(after.coupon_template_id)
     .execute(&mut *tx)
     .await?;
     audit::record(
@@ -280,8 +297,8 @@ pub async fn insert_if_missing(
         "INSERT INTO mall_items (name, description, category, kind, image_url, points_price, \
                                  cash_cents, stock, per_member_limit, min_tier_code, \
                                  available_from, available_until, hidden, sort, created_at, \
-                                 updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15 \
+                                 updated_at, coupon_template_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16 \
          WHERE NOT EXISTS (SELECT 1 FROM mall_items WHERE name = $1)",
     )
     .bind(&f.name)
@@ -299,6 +316,7 @@ pub async fn insert_if_missing(
     .bind(i64::from(f.hidden))
     .bind(f.sort)
     .bind(now)
+    .bind(f.coupon_template_id)
     .execute(conn)
     .await?;
     Ok(())

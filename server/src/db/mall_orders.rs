@@ -1,6 +1,11 @@
 //! Mall orders: redeem (one write transaction: idempotency key, member lock, precise
 //! refusal, then conditional stock / per-member count / ledger writes as one batch),
 //! collect at a store, cancel or refund (points back into the batches they came from).
+//!
+//! Coupon items (`coupon_template_id`) put their coupons in the wallet inside the
+//! redemption's transaction, so the order exists exactly when its coupons do; such an
+//! order is `collected` at once. Refunding it voids the coupons, and is refused while
+//! one of them has been used.
 
 use member_core::dto::{CancelOrderResult, MallOrder, MallOrderResult};
 use member_core::mall::{self, ItemTerms, Redeemer, Refusal as MallRefusal, ORDER_CODE_LEN};
@@ -9,6 +14,7 @@ use rand::RngCore;
 use sqlx::AnyConnection;
 
 use super::batch::{self, Arg, Refusal, Stmt};
+use super::coupons::{self, Issue, IssueRefusal};
 use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
 use super::{audit, Backend, Db, DbError};
@@ -48,7 +54,7 @@ fn new_order_code() -> String {
 /// threshold order = tiers with a lower threshold), the item, the units already
 /// redeemed and the member's batches. The caller holds the member's lock, so none of it
 /// can change before the writes.
-const REDEEM_READ: &str = "SELECT m.member_no, \
+const REDEEM_READ: &str = "SELECT m.member_no, m.tier_code AS member_tier, i.coupon_template_id, \
        (SELECT COUNT(*) FROM tiers t WHERE t.growth_threshold < \
           (SELECT mt.growth_threshold FROM tiers mt WHERE mt.code = m.tier_code)) AS member_rank, \
        i.name, i.points_price, i.cash_cents, i.stock, i.per_member_limit, i.min_tier_code, \
@@ -65,6 +71,8 @@ const REDEEM_READ: &str = "SELECT m.member_no, \
 #[derive(sqlx::FromRow)]
 struct RedeemRow {
     member_no: String,
+    member_tier: String,
+    coupon_template_id: Option<i64>,
     member_rank: i64,
     name: String,
     points_price: i64,
@@ -101,6 +109,14 @@ const INSERT_ORDER: &str =
                               points_spent, cash_cents, status, ledger_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', \
              (SELECT MAX(id) FROM points_ledger WHERE member_id = $2), $8)";
+/// A coupon item's order: delivered into the wallet as it is placed, so there is no
+/// store and no staff member to record.
+const INSERT_COLLECTED_ORDER: &str =
+    "INSERT INTO mall_orders (order_code, member_id, item_id, item_name, quantity, \
+                              points_spent, cash_cents, status, ledger_id, created_at, \
+                              collected_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'collected', \
+             (SELECT MAX(id) FROM points_ledger WHERE member_id = $2), $8, $8)";
 
 pub struct NewRedemption<'a> {
     pub member_id: i64,
@@ -204,7 +220,11 @@ async fn redeem_once(
         cash_cents: cash,
         item_name: row.name.clone(),
         quantity: r.quantity,
-        status: "pending".into(),
+        status: if row.coupon_template_id.is_some() {
+            "collected".into()
+        } else {
+            "pending".into()
+        },
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let actor = format!("member:{}", row.member_no);
@@ -240,7 +260,11 @@ async fn redeem_once(
         ),
     });
     stmts.push(Stmt::new(
-        INSERT_ORDER,
+        if row.coupon_template_id.is_some() {
+            INSERT_COLLECTED_ORDER
+        } else {
+            INSERT_ORDER
+        },
         vec![
             Arg::Text(code.clone()),
             Arg::Int(r.member_id),
@@ -260,8 +284,14 @@ async fn redeem_once(
             Arg::Text("mall.redeem".into()),
             Arg::Text(format!("mall_order:{code}")),
             Arg::Text(format!(
-                "item={} quantity={} points={} cash_cents={}",
-                r.item_id, r.quantity, cost, cash
+                "item={} quantity={} points={} cash_cents={}{}",
+                r.item_id,
+                r.quantity,
+                cost,
+                cash,
+                row.coupon_template_id
+                    .map(|t| format!(" coupon_template={t}"))
+                    .unwrap_or_default()
             )),
             Arg::Int(r.now),
         ],
@@ -274,8 +304,38 @@ async fn redeem_once(
         Refusal::OutOfStock,
     ));
     batch::execute(&mut tx, db.backend(), stmts).await?;
+    if let Some(template_id) = row.coupon_template_id {
+        // After the batch: the item's row lock (stock) before the template's (its
+        // total), the order a refund takes them in too, so the two can't deadlock.
+        let issued = coupons::issue(
+            &mut tx,
+            &Issue {
+                template_id,
+                member_id: r.member_id,
+                member_tier: &row.member_tier,
+                quantity: r.quantity,
+                source: "mall",
+                source_ref: &code,
+                now: r.now,
+            },
+        )
+        .await?;
+        // A refusal drops the transaction: points, stock, order and key roll back.
+        issued.map_err(voucher_refusal)?;
+    }
     tx.commit().await?;
     Ok(Outcome::Fresh(result))
+}
+
+/// Why a coupon item could not be redeemed, in the mall's own terms where it has them.
+fn voucher_refusal(why: IssueRefusal) -> MallError {
+    match why {
+        // The template was switched off or its window ended: the item can't be had now.
+        IssueRefusal::Inactive => MallError::Refused(MallRefusal::Unavailable),
+        IssueRefusal::TierRequired => MallError::Refused(MallRefusal::TierLocked),
+        IssueRefusal::LimitReached => MallError::Refused(MallRefusal::LimitReached),
+        IssueRefusal::Exhausted => DbError::CouponsExhausted.into(),
+    }
 }
 
 fn rank(r: Option<i64>) -> Option<usize> {
@@ -461,6 +521,24 @@ const CLOSE_ORDER: &str = "UPDATE mall_orders SET status = $1, closed_at = $2, c
 const RETURN_STOCK: &str = "UPDATE mall_items SET stock = stock + $1 WHERE id = $2";
 const UNCOUNT: &str = "UPDATE mall_redemption_counts SET quantity = quantity - $1 \
                        WHERE member_id = $2 AND item_id = $3 AND quantity >= $1";
+/// The coupons a coupon item's order put in the wallet.
+const ORDER_COUPONS: &str = "SELECT id, template_id, status FROM coupons \
+                             WHERE member_id = $1 AND source = 'mall' AND source_ref = $2";
+const VOID_COUPONS: &str = "UPDATE coupons SET status = 'void' \
+     WHERE member_id = $1 AND source = 'mall' AND source_ref = $2 AND status = 'issued'";
+/// Voided coupons no longer count against the template's total or the member's limit,
+/// as the returned stock and count do for the item.
+const GIVE_BACK_TOTAL: &str = "UPDATE coupon_templates SET issued_count = issued_count - $1 \
+                               WHERE id = $2 AND issued_count >= $1";
+const GIVE_BACK_MEMBER: &str = "UPDATE coupon_member_counts SET issued = issued - $1 \
+                                WHERE member_id = $2 AND template_id = $3 AND issued >= $1";
+
+#[derive(sqlx::FromRow)]
+struct OrderCoupon {
+    id: i64,
+    template_id: i64,
+    status: String,
+}
 
 /// Cancels a pending order (any staff) or refunds a collected one (managers, admins):
 /// the points go back to the batches the redemption took them from, the stock and the
@@ -485,11 +563,20 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
     ledger::lock_member(&mut tx, db.backend(), order.member_id)
         .await?
         .ok_or(DbError::Corrupt("order without member"))?;
+    // Under the member's lock, which a purchase using one of these coupons takes too.
+    let coupons: Vec<OrderCoupon> = sqlx::query_as(ORDER_COUPONS)
+        .bind(order.member_id)
+        .bind(&order.order_code)
+        .fetch_all(&mut *tx)
+        .await?;
+    // A coupon item's order was never handed over at a store: any manager may refund it.
+    let delivered_to_wallet = !coupons.is_empty();
     let (old, new) = match order.status.as_str() {
         "pending" => ("pending", "cancelled"),
         "collected"
             if c.may_refund
                 && (c.any_store
+                    || delivered_to_wallet
                     || (c.store_id.is_some() && order.collected_store_id == c.store_id)) =>
         {
             ("collected", "refunded")
@@ -497,6 +584,14 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
         "collected" => return Err(MallError::RefundNeedsManager),
         _ => return Err(DbError::OrderClosed.into()),
     };
+    // A used coupon can't be taken back, so neither can the points that bought it.
+    if let Some(used) = coupons.iter().find(|k| k.status == "used") {
+        return Err(DbError::Coupon {
+            coupon_id: used.id,
+            refusal: member_core::coupons::Refusal::Used,
+        }
+        .into());
+    }
     let actor = format!("staff:{}", c.staff_username);
     let entry = Entry {
         member_id: order.member_id,
@@ -548,13 +643,27 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
             )),
             Arg::Text(format!("mall_order:{}", order.order_code)),
             Arg::Text(format!(
-                "member={} item={} quantity={} points_returned={returned} reason={}",
-                order.member_no, order.item_id, order.quantity, c.reason
+                "member={} item={} quantity={} points_returned={returned}{} reason={}",
+                order.member_no,
+                order.item_id,
+                order.quantity,
+                if delivered_to_wallet {
+                    format!(
+                        " coupons_voided={}",
+                        coupons.iter().filter(|k| k.status == "issued").count()
+                    )
+                } else {
+                    String::new()
+                },
+                c.reason
             )),
             Arg::Int(c.now),
         ],
     ));
     batch::execute(&mut tx, db.backend(), stmts).await?;
+    if delivered_to_wallet {
+        void_order_coupons(&mut tx, order.member_id, &order.order_code, &coupons).await?;
+    }
     // The balance after: restored points that fell into expired batches expired again.
     let points: i64 = sqlx::query_scalar("SELECT points FROM members WHERE id = $1")
         .bind(order.member_id)
@@ -577,4 +686,50 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
     .await?;
     tx.commit().await?;
     Ok(Outcome::Fresh(result))
+}
+
+/// Voids a refunded coupon order's unused coupons and gives their places back to the
+/// templates' totals and the member's limits. After the batch, so the item's lock
+/// (returned stock) comes before the templates', as in a redemption.
+async fn void_order_coupons(
+    conn: &mut AnyConnection,
+    member_id: i64,
+    order_code: &str,
+    coupons: &[OrderCoupon],
+) -> Result<(), DbError> {
+    let unused: Vec<&OrderCoupon> = coupons.iter().filter(|k| k.status == "issued").collect();
+    let voided = sqlx::query(VOID_COUPONS)
+        .bind(member_id)
+        .bind(order_code)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    // The member's lock keeps purchases out, so a difference means one was used anyway.
+    if voided != u64::try_from(unused.len()).unwrap_or(u64::MAX) {
+        return Err(DbError::Coupon {
+            coupon_id: unused.first().map_or(0, |k| k.id),
+            refusal: member_core::coupons::Refusal::Used,
+        });
+    }
+    let mut per_template: Vec<(i64, i64)> = Vec::new();
+    for k in unused {
+        match per_template.iter_mut().find(|(t, _)| *t == k.template_id) {
+            Some((_, n)) => *n += 1,
+            None => per_template.push((k.template_id, 1)),
+        }
+    }
+    for (template_id, n) in per_template {
+        sqlx::query(GIVE_BACK_TOTAL)
+            .bind(n)
+            .bind(template_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(GIVE_BACK_MEMBER)
+            .bind(n)
+            .bind(member_id)
+            .bind(template_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -9,7 +9,10 @@
 pub mod adjust;
 pub mod audit;
 pub mod batch;
+pub mod campaigns;
+pub mod checkout;
 pub mod cleanup;
+pub mod coupon_templates;
 pub mod coupons;
 pub mod idempotency;
 pub mod ledger;
@@ -19,12 +22,14 @@ pub mod mall_orders;
 pub mod members;
 pub mod otp;
 pub mod outbox;
+pub mod profile;
 pub mod purchases;
 pub mod refunds;
 pub mod seed;
 pub mod sessions;
 pub mod staff;
 pub mod tiers;
+pub mod wallet;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,14 +1,16 @@
 //! A purchase returned at the till: the points it earned are taken back (never below a
 //! zero balance; what was already spent is recorded as the shortfall) and so is its
 //! growth (never below zero). The tier stays: downgrades are a policy of their own
-//! (issue 6). One transaction with the idempotency key and the audit row.
+//! (issue 6). On the purchase's own local day the coupons it used go back to the wallet
+//! (the purchase is undone); later refunds keep them used. One transaction with the
+//! idempotency key and the audit row.
 
 use member_core::dto::RefundResult;
 
 use super::batch::{self, Arg, Stmt};
 use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
-use super::{audit, Backend, Db, DbError};
+use super::{audit, checkout, Backend, Db, DbError};
 
 pub struct NewRefund<'a> {
     pub staff_username: &'a str,
@@ -28,16 +30,23 @@ struct PurchaseRow {
     points_earned: i64,
     growth_earned: i64,
     refunded_at: Option<i64>,
+    created_at: i64,
+    /// Coupons the purchase used (still marked used by it).
+    coupons_used: i64,
 }
 
 /// The purchase row, locked: a second refund of it waits here and then sees
 /// `refunded_at` set (Postgres re-reads a row it waited for; SQLite has one writer).
 const SELECT_PURCHASE_SQLITE: &str =
-    "SELECT id, member_id, points_earned, growth_earned, refunded_at FROM purchases \
-     WHERE store_id = $1 AND order_ref = $2";
+    "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
+       (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
+         AS coupons_used \
+     FROM purchases p WHERE store_id = $1 AND order_ref = $2";
 const SELECT_PURCHASE_PG: &str =
-    "SELECT id, member_id, points_earned, growth_earned, refunded_at FROM purchases \
-     WHERE store_id = $1 AND order_ref = $2 FOR UPDATE";
+    "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
+       (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
+         AS coupons_used \
+     FROM purchases p WHERE store_id = $1 AND order_ref = $2 FOR UPDATE OF p";
 
 const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_at = $1, refund_points = $2, \
                              refund_shortfall = $3 WHERE id = $4 AND refunded_at IS NULL";
@@ -103,13 +112,18 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
     let (mut stmts, back) =
         ledger::plan_clawback(&mut tx, &entry, purchase.points_earned, own).await?;
     let growth_back = purchase.growth_earned.clamp(0, growth.max(0));
+    let coupons_restored = if checkout::same_local_day(purchase.created_at, r.now) {
+        purchase.coupons_used
+    } else {
+        0
+    };
     let result = RefundResult {
         order_ref: r.order_ref.to_string(),
         points_clawed_back: back.taken,
         shortfall: back.shortfall,
         growth_clawed_back: growth_back,
         points: balance - back.expired - back.taken,
-        coupons_restored: 0,
+        coupons_restored,
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     stmts.push(Stmt::one(
@@ -134,6 +148,9 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             vec![Arg::Int(growth_back), Arg::Int(purchase.member_id)],
         ));
     }
+    if coupons_restored > 0 {
+        stmts.push(checkout::restore_statement(purchase.id));
+    }
     stmts.push(idempotency::complete(claim_id, 200, body));
     stmts.push(Stmt::new(
         audit::INSERT,
@@ -143,7 +160,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             Arg::Text(format!("member:{member_no}")),
             Arg::Text(format!(
                 "store_id={} order_ref={} earned={} clawed_back={} shortfall={} \
-                 expired_before={} growth_clawed_back={} reason={}",
+                 expired_before={} growth_clawed_back={} coupons_restored={} reason={}",
                 r.store_id,
                 r.order_ref,
                 purchase.points_earned,
@@ -151,6 +168,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
                 back.shortfall,
                 back.expired_own,
                 growth_back,
+                coupons_restored,
                 r.reason
             )),
             Arg::Int(r.now),

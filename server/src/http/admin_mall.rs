@@ -24,7 +24,7 @@ const MAX_IMAGE_URL: usize = 500;
 const MAX_SORT: i64 = 1_000_000_000;
 const KINDS: [&str; 3] = ["goods", "voucher", "partner"];
 
-fn bad(message: String) -> ApiError {
+pub(crate) fn bad(message: String) -> ApiError {
     ApiError::invalid_input(message)
 }
 
@@ -47,6 +47,7 @@ fn view(row: AdminItemRow) -> AdminMallItem {
         hidden: i.hidden != 0,
         sort: i.sort,
         redeemed: row.redeemed,
+        coupon_template_id: i.coupon_template_id,
     }
 }
 
@@ -55,7 +56,7 @@ fn view(row: AdminItemRow) -> AdminMallItem {
 const EARLIEST: i64 = 946_684_800;
 const LATEST: i64 = 253_402_300_799;
 
-fn parse_time(field: &str, raw: &str) -> ApiResult<i64> {
+pub(crate) fn parse_time(field: &str, raw: &str) -> ApiResult<i64> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
         .ok()
         .map(|t| t.timestamp())
@@ -68,12 +69,12 @@ fn parse_time(field: &str, raw: &str) -> ApiResult<i64> {
         })
 }
 
-fn parse_opt_time(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
+pub(crate) fn parse_opt_time(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
     raw.map(|r| parse_time(field, r)).transpose()
 }
 
 /// Single-line text: trimmed, within `max` characters, no control characters.
-fn text(field: &str, raw: &str, min: usize, max: usize) -> ApiResult<String> {
+pub(crate) fn text(field: &str, raw: &str, min: usize, max: usize) -> ApiResult<String> {
     let t = raw.trim();
     let n = t.chars().count();
     if n < min || n > max || t.chars().any(char::is_control) {
@@ -86,7 +87,7 @@ fn text(field: &str, raw: &str, min: usize, max: usize) -> ApiResult<String> {
 }
 
 /// The description may have line breaks, nothing else invisible.
-fn description(raw: &str) -> ApiResult<String> {
+pub(crate) fn description(raw: &str) -> ApiResult<String> {
     let t = raw.trim();
     if t.chars().count() > MAX_DESCRIPTION_CHARS || t.chars().any(|c| c.is_control() && c != '\n') {
         return Err(bad(format!(
@@ -115,7 +116,7 @@ fn image_url(raw: &str) -> ApiResult<String> {
     Ok(u.to_string())
 }
 
-fn in_range(field: &str, v: i64, min: i64, max: i64) -> ApiResult<i64> {
+pub(crate) fn in_range(field: &str, v: i64, min: i64, max: i64) -> ApiResult<i64> {
     if (min..=max).contains(&v) {
         Ok(v)
     } else {
@@ -139,6 +140,15 @@ fn check_item(f: &ItemFields) -> ApiResult<()> {
             "kind 须为 goods、voucher 或 partner / kind must be goods, voucher or partner".into(),
         ));
     }
+    // A coupon item is delivered into the wallet, never picked up: only `voucher` fits,
+    // and there is no counter to pay cash at.
+    if f.coupon_template_id.is_some() && (f.kind != "voucher" || f.cash_cents != 0) {
+        return Err(bad(
+            "coupon_template_id 只能用于 kind 为 voucher 且不收现金的商品 / \
+             coupon_template_id needs kind voucher and no cash_cents"
+                .into(),
+        ));
+    }
     if let (Some(from), Some(until)) = (f.available_from, f.available_until) {
         if from >= until {
             return Err(bad(
@@ -146,6 +156,18 @@ fn check_item(f: &ItemFields) -> ApiResult<()> {
                  available_until"
                     .into(),
             ));
+        }
+    }
+    Ok(())
+}
+
+async fn check_template(state: &AppState, id: Option<i64>) -> ApiResult<()> {
+    if let Some(id) = id {
+        if id <= 0 || !mall::coupon_template_exists(&state.db, id).await? {
+            return Err(bad(format!(
+                "coupon_template_id 不是已有的券模板：{id} / coupon_template_id is not a \
+                 coupon template: {id}"
+            )));
         }
     }
     Ok(())
@@ -210,7 +232,16 @@ pub async fn create(
             0,
             MAX_CATEGORY_CHARS,
         )?,
-        kind: req.kind.as_deref().unwrap_or("goods").trim().to_string(),
+        kind: req
+            .kind
+            .as_deref()
+            .unwrap_or(if req.coupon_template_id.is_some() {
+                "voucher"
+            } else {
+                "goods"
+            })
+            .trim()
+            .to_string(),
         image_url: req.image_url.as_deref().map(image_url).transpose()?,
         points_price: req.points_price,
         cash_cents: req.cash_cents.unwrap_or(0),
@@ -221,9 +252,11 @@ pub async fn create(
         available_until: parse_opt_time("available_until", req.available_until.as_deref())?,
         hidden: req.hidden.unwrap_or(false),
         sort: req.sort.unwrap_or(0),
+        coupon_template_id: req.coupon_template_id,
     };
     check_item(&fields)?;
     check_tier(&state, min_tier).await?;
+    check_template(&state, fields.coupon_template_id).await?;
     let actor = format!("admin:{}", session.staff.username);
     let id = mall::create(&state.db, &actor, &fields, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
@@ -343,6 +376,9 @@ fn merge(mut f: ItemFields, p: &MallItemPatch, c: Checked) -> ApiResult<ItemFiel
     if let Some(v) = p.sort {
         f.sort = v;
     }
+    if let Some(v) = p.coupon_template_id {
+        f.coupon_template_id = v;
+    }
     check_item(&f)?;
     Ok(f)
 }
@@ -370,6 +406,10 @@ pub async fn update(
     let checked = check_patch(&patch)?;
     if let Some(Some(tier)) = &checked.min_tier {
         check_tier(&state, Some(tier)).await?;
+    }
+    // Templates are never deleted, so one that exists now still does under the lock.
+    if let Some(id) = patch.coupon_template_id {
+        check_template(&state, id).await?;
     }
     let actor = format!("admin:{}", session.staff.username);
     let row = mall::update(&state.db, &actor, id, state.clock.now(), |f| {

@@ -88,6 +88,7 @@ fn mall_item(row: MemberItemRow, tiers: &[TierRule], member_rank: usize) -> Mall
         locked: required_rank.is_some_and(|r| r.is_none_or(|r| member_rank < r)),
         available_from: item.available_from.map(rfc3339),
         available_until: item.available_until.map(rfc3339),
+        coupon_template_id: item.coupon_template_id,
     }
 }
 
@@ -172,7 +173,8 @@ pub async fn item(
             a retry with the same key and body gets the stored answer")),
     responses(
         (status = 201, description = "Redeemed (or the stored answer of an earlier identical \
-                                      request, with `idempotent-replayed: true`)",
+                                      request, with `idempotent-replayed: true`); a coupon item's \
+                                      coupons are in the wallet and its order is `collected`",
          body = MallOrderResult),
         (status = 400, description = "invalid_quantity / idempotency_key_required / invalid_input",
          body = ErrorBody),
@@ -180,7 +182,9 @@ pub async fn item(
         (status = 404, description = "not_found (unknown or hidden item)", body = ErrorBody),
         (status = 409, description = "request_in_progress", body = ErrorBody),
         (status = 422, description = "insufficient_points / out_of_stock / limit_reached / \
-                                      tier_required / item_unavailable / idempotency_key_reused",
+                                      tier_required / item_unavailable / coupons_exhausted (the \
+                                      coupon item's template is given out) / \
+                                      idempotency_key_reused",
          body = ErrorBody),
     ))]
 pub async fn redeem(

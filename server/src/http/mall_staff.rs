@@ -98,14 +98,18 @@ pub async fn collect(
            ("Idempotency-Key" = String, Header, description = "1–100 visible ASCII characters")),
     responses(
         (status = 200, description = "Cancelled (pending) or refunded (collected); points back \
-                                      in their batches, stock and the member's count back",
+                                      in their batches, stock and the member's count back; a \
+                                      coupon item's unused coupons voided",
          body = CancelOrderResult),
         (status = 400, description = "invalid_input / idempotency_key_required", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "forbidden (refunding a collected order needs a manager)",
+        (status = 403, description = "forbidden (refunding a collected order needs a manager; \
+                                      a coupon item's order, any store's manager)",
          body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "order_closed / request_in_progress", body = ErrorBody),
+        (status = 409, description = "order_closed / request_in_progress / coupon_used (a \
+                                      coupon of the order was used: nothing is refunded)",
+         body = ErrorBody),
         (status = 422, description = "idempotency_key_reused", body = ErrorBody),
     ))]
 pub async fn cancel(

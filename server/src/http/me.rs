@@ -34,8 +34,11 @@ pub async fn me(State(state): State<AppState>, session: MemberSession) -> ApiRes
     let member = load(&state, &session).await?;
     let tiers = db::tiers::all(&state.db).await?;
     let batches = db::ledger::batches(&state.db, member.id).await?;
+    let now = state.clock.now();
     let mut view = me_view(&member, &tiers, false);
-    apply_batches(&mut view, &batches, state.clock.now());
+    apply_batches(&mut view, &batches, now);
+    (view.coupons_usable, view.coupons_new) =
+        db::wallet::card_counts(&state.db, member.id, now).await?;
     Ok(Json(view))
 }
 

@@ -1,9 +1,13 @@
 //! The router: API routes, the static app, and the middleware around both.
 
 pub mod admin;
+pub mod admin_campaigns;
+pub mod admin_coupons;
 pub mod admin_mall;
 pub mod admin_points;
 pub mod auth;
+pub mod checkout;
+pub mod claims;
 pub mod dev;
 pub mod error;
 pub mod extract;
@@ -17,6 +21,7 @@ pub mod refunds;
 pub mod staff;
 pub mod static_files;
 pub mod views;
+pub mod wallet;
 
 use std::path::Path;
 use std::time::Duration;
@@ -88,6 +93,37 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .route(
             "/api/v1/admin/mall/items/{id}",
             axum::routing::patch(admin_mall::update),
+        );
+    routes = routes
+        .route(
+            "/api/v1/admin/campaigns",
+            get(admin_campaigns::list).post(admin_campaigns::create),
+        )
+        .route(
+            "/api/v1/admin/campaigns/{id}",
+            get(admin_campaigns::get).patch(admin_campaigns::update),
+        )
+        .route("/api/v1/admin/coupons/issue", post(admin_campaigns::issue))
+        .route("/api/v1/claims/{token}", get(claims::view))
+        .route("/api/v1/me/claims/{token}", post(claims::claim));
+    routes = routes
+        .route("/api/v1/me/coupons", get(wallet::list))
+        .route("/api/v1/me/coupons/summary", get(wallet::summary))
+        .route("/api/v1/me/coupons/seen", post(wallet::seen))
+        .route("/api/v1/me/coupons/{id}", get(wallet::one))
+        .route(
+            "/api/v1/me/profile",
+            get(wallet::get_profile).put(wallet::put_profile),
+        )
+        .route("/api/v1/staff/checkout/preview", post(checkout::preview));
+    routes = routes
+        .route(
+            "/api/v1/admin/coupon-templates",
+            get(admin_coupons::list).post(admin_coupons::create),
+        )
+        .route(
+            "/api/v1/admin/coupon-templates/{id}",
+            axum::routing::patch(admin_coupons::update),
         );
     if state.dev {
         routes = routes.route("/api/v1/dev/outbox", get(dev::outbox));

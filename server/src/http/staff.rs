@@ -190,6 +190,17 @@ pub async fn verify(
     Ok(Json(member_summary(member, &scanned.tier_name)))
 }
 
+/// The staff account's store (id, code): purchases and checkout belong to a store.
+pub(super) fn staff_store(session: &StaffSession) -> ApiResult<(i64, &str)> {
+    match (session.staff.store_id, session.staff.store_code.as_deref()) {
+        (Some(id), Some(code)) => Ok((id, code)),
+        _ => Err(ApiError::Forbidden(
+            codes::STORE_REQUIRED,
+            "该账号未绑定门店，不能记录消费 / This account has no store".into(),
+        )),
+    }
+}
+
 fn request_hash(req: &PurchaseRequest) -> String {
     let mut h = Sha256::new();
     h.update(req.code.as_bytes());
@@ -208,12 +219,12 @@ fn request_hash(req: &PurchaseRequest) -> String {
     params(("Idempotency-Key" = String, Header, description = "1–100 visible ASCII characters; a retry with the same key and body gets the stored answer")),
     responses(
         (status = 200, description = "Recorded (or the stored answer of an earlier identical request)", body = PurchaseResult),
-        (status = 400, description = "invalid_amount / card_code_malformed / idempotency_key_required / invalid_input", body = ErrorBody),
+        (status = 400, description = "invalid_amount / card_code_malformed / idempotency_key_required / invalid_input / coupon_duplicate", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "store_required", body = ErrorBody),
-        (status = 409, description = "card_code_used / duplicate_order / request_in_progress", body = ErrorBody),
+        (status = 409, description = "card_code_used / duplicate_order / request_in_progress / coupon_used", body = ErrorBody),
         (status = 410, description = "card_code_expired", body = ErrorBody),
-        (status = 422, description = "card_code_invalid / idempotency_key_reused / coupons_unavailable", body = ErrorBody),
+        (status = 422, description = "card_code_invalid / idempotency_key_reused / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
     ))]
 pub async fn record_purchase(
     State(state): State<AppState>,
@@ -221,12 +232,8 @@ pub async fn record_purchase(
     IdempotencyKey(key): IdempotencyKey,
     Json(req): Json<PurchaseRequest>,
 ) -> ApiResult<Response> {
-    if req.coupon_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::Unprocessable(
-            codes::COUPON_NOT_FOUND,
-            "暂不支持优惠券 / Coupons are not available yet".into(),
-        ));
-    }
+    let coupon_ids: &[i64] = req.coupon_ids.as_deref().unwrap_or(&[]);
+    crate::db::checkout::check_count(coupon_ids)?;
     let amount = Cents::purchase(req.amount_cents).map_err(|e| {
         ApiError::BadRequest(
             codes::INVALID_AMOUNT,
@@ -246,12 +253,7 @@ pub async fn record_purchase(
         )));
     }
     let parsed = parse_code(&req.code).map_err(card_code)?;
-    let store_id = session.staff.store_id.ok_or_else(|| {
-        ApiError::Forbidden(
-            codes::STORE_REQUIRED,
-            "该账号未绑定门店，不能记录消费 / This account has no store".into(),
-        )
-    })?;
+    let (store_id, store_code) = staff_store(&session)?;
     let scope = format!("purchase:staff:{}", session.staff.id);
     let recorded = purchases::record(
         &state.db,
@@ -259,10 +261,12 @@ pub async fn record_purchase(
             staff_id: session.staff.id,
             staff_username: &session.staff.username,
             store_id,
+            store_code,
             member_no: &parsed.member_no,
             totp: parsed.totp,
             amount,
             order_ref,
+            coupon_ids,
             idempotency_scope: &scope,
             idempotency_key: &key,
             request_hash: &request_hash(&req),

@@ -1,5 +1,5 @@
 //! The built web app: `dist/` with SPA fallback (member app at `/`, staff app at
-//! `/staff/`, points mall at `/mall/`), long-lived caching for content-hashed assets,
+//! `/staff/`, points mall at `/mall/` and also `/coupons`, `/claim`, `/profile`), long-lived caching for content-hashed assets,
 //! no-cache for the rest.
 
 use std::convert::Infallible;
@@ -52,13 +52,26 @@ pub fn service(
         .map_response(IntoResponse::into_response)
 }
 
+/// Page paths (first segment) served by a bundle in its own folder of `dist/`. The coupon
+/// wallet, claim links and the profile are screens of the mall bundle, at short paths
+/// (a claim link is printed as a QR code).
+const APPS: [(&str, &str); 5] = [
+    ("staff", "staff"),
+    ("mall", "mall"),
+    ("coupons", "mall"),
+    ("claim", "mall"),
+    ("profile", "mall"),
+];
+
 /// The bundle under its own folder of `dist/` that serves `path`, if not the member app.
 fn app_of(path: &str) -> Option<&'static str> {
-    ["staff", "mall"].into_iter().find(|app| {
-        path.strip_prefix('/')
-            .and_then(|p| p.strip_prefix(app))
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    APPS.into_iter()
+        .find(|(prefix, _)| {
+            path.strip_prefix('/')
+                .and_then(|p| p.strip_prefix(prefix))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(|(_, app)| app)
 }
 
 /// True for names like `member-center-4f3b2a1c9d8e7f60_bg.wasm` or `app-1a2b3c4d.css`:
@@ -97,6 +110,20 @@ mod tests {
         assert_eq!(app_of("/mallard"), None);
         assert_eq!(app_of("/points"), None);
         assert_eq!(app_of("/"), None);
+    }
+
+    #[test]
+    fn wallet_claim_and_profile_are_the_malls() {
+        assert_eq!(app_of("/coupons"), Some("mall"));
+        assert_eq!(app_of("/coupons/"), Some("mall"));
+        assert_eq!(app_of("/coupons/used"), Some("mall"));
+        assert_eq!(app_of("/coupons/42"), Some("mall"));
+        assert_eq!(app_of("/claim/K7M2P9QRSTUVWXYZ"), Some("mall"));
+        assert_eq!(app_of("/profile"), Some("mall"));
+        assert_eq!(app_of("/profile/"), Some("mall"));
+        assert_eq!(app_of("/couponsx"), None);
+        assert_eq!(app_of("/claims"), None);
+        assert_eq!(app_of("/profiles"), None);
     }
 
     #[test]

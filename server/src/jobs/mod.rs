@@ -1,6 +1,7 @@
 //! Scheduled work. Every instance runs it; each job is safe to run on several instances
 //! at once (idempotent deletes, conditional updates).
 
+pub mod campaigns;
 pub mod expiry;
 
 use std::time::Duration;
@@ -10,7 +11,11 @@ use crate::state::AppState;
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn run(state: AppState) {
-    tokio::join!(cleanup(state.clone()), expiry::run(state));
+    tokio::join!(
+        cleanup(state.clone()),
+        expiry::run(state.clone()),
+        campaigns::run(state)
+    );
 }
 
 async fn cleanup(state: AppState) {

@@ -62,6 +62,18 @@ async fn route_matrix(app: TestApp) {
     let cashier = app.staff_login().await;
     let admin = app.admin_login().await;
     let anonymous = app.client();
+    // A claim link (and its template) for the campaign and claim rows.
+    let template = crate::campaigns::template(&app, "矩阵券", 100).await;
+    let link = crate::campaigns::create_campaign(
+        &admin,
+        json!({ "kind": "claim", "name": "矩阵", "coupons": [{ "template_id": template }] }),
+    )
+    .await;
+    let campaign_path = format!("/api/v1/admin/campaigns/{}", link.id);
+    let template_path = format!("/api/v1/admin/coupon-templates/{template}");
+    let token = link.claim_token.clone().unwrap_or_default();
+    let claim_view_path = format!("/api/v1/claims/{token}");
+    let claim_path = format!("/api/v1/me/claims/{token}");
     // Codes for the cashier's and the admin's purchase attempts.
     let [c_prev, c_now, _] = other.three_codes().await;
 
@@ -100,6 +112,31 @@ async fn route_matrix(app: TestApp) {
         (get.clone(), "/api/v1/mall/items", Access::Member),
         (get.clone(), "/api/v1/me/mall/orders", Access::Member),
         (get.clone(), "/api/v1/admin/mall/items", Access::Admin),
+        (get.clone(), "/api/v1/me/coupons", Access::Member),
+        (get.clone(), "/api/v1/me/coupons/summary", Access::Member),
+        (get.clone(), "/api/v1/me/coupons/0", Access::Member),
+        (post.clone(), "/api/v1/me/coupons/seen", Access::Member),
+        (get.clone(), "/api/v1/me/profile", Access::Member),
+        (Method::PUT, "/api/v1/me/profile", Access::Member),
+        (
+            post.clone(),
+            "/api/v1/staff/checkout/preview",
+            Access::Staff,
+        ),
+        (get.clone(), "/api/v1/admin/campaigns", Access::Admin),
+        (post.clone(), "/api/v1/admin/campaigns", Access::Admin),
+        (get.clone(), campaign_path.as_str(), Access::Admin),
+        (Method::PATCH, campaign_path.as_str(), Access::Admin),
+        (post.clone(), "/api/v1/admin/coupons/issue", Access::Admin),
+        (get.clone(), "/api/v1/admin/coupon-templates", Access::Admin),
+        (
+            post.clone(),
+            "/api/v1/admin/coupon-templates",
+            Access::Admin,
+        ),
+        (Method::PATCH, template_path.as_str(), Access::Admin),
+        (get.clone(), claim_view_path.as_str(), Access::Public),
+        (post.clone(), claim_path.as_str(), Access::Member),
     ];
 
     // A live code for the verify row, so a wrong guess is "invalid_code" for everyone.
@@ -132,6 +169,10 @@ async fn route_matrix(app: TestApp) {
                     Some(json!({ "username": "admin", "password": "admin-dev-pass" }))
                 }
                 "/api/v1/staff/verify" => Some(json!({ "code": c_now })),
+                "/api/v1/staff/checkout/preview" => {
+                    Some(json!({ "code": c_now, "amount_cents": 1_000 }))
+                }
+                "/api/v1/me/profile" if *method == Method::PUT => Some(json!({})),
                 "/api/v1/staff/purchases" => {
                     key = Some(idem());
                     let code = match caller {
@@ -149,6 +190,24 @@ async fn route_matrix(app: TestApp) {
                 }
                 "/api/v1/admin/points-rules" if *method == Method::PUT => {
                     Some(json!({ "expiry": "year_end", "n": 1 }))
+                }
+                "/api/v1/admin/campaigns" if *method == Method::POST => Some(json!({
+                    "kind": "signup", "name": "矩阵", "coupons": [{ "template_id": template }]
+                })),
+                "/api/v1/admin/coupon-templates" if *method == Method::POST => Some(json!({
+                    "name": "矩阵模板", "valid_days": 7,
+                    "benefit": { "kind": "amount", "amount_off_cents": 100 }
+                })),
+                p if p == template_path => Some(json!({ "name": "矩阵模板改" })),
+                p if p == campaign_path && *method == Method::PATCH => {
+                    Some(json!({ "name": "矩阵改" }))
+                }
+                "/api/v1/admin/coupons/issue" => {
+                    key = Some(idem());
+                    Some(json!({
+                        "template_id": template, "member_nos": [member.me.member_no],
+                        "reason": "matrix"
+                    }))
                 }
                 p if p == adjust_path => {
                     key = Some(idem());
@@ -168,6 +227,13 @@ async fn route_matrix(app: TestApp) {
                 (Access::Public, _, "/api/v1/auth/otp") => &[StatusCode::ACCEPTED],
                 (Access::Public, _, "/api/v1/auth/verify") => &[StatusCode::BAD_REQUEST],
                 (Access::Public, _, _) => &[StatusCode::OK],
+                (Access::Member, Caller::Member, "/api/v1/me/coupons/seen") => {
+                    &[StatusCode::NO_CONTENT]
+                }
+                // Not this member's coupon (there is no coupon 0): the same 404 as any other.
+                (Access::Member, Caller::Member, "/api/v1/me/coupons/0") => {
+                    &[StatusCode::NOT_FOUND]
+                }
                 (Access::Member, Caller::Member, _) => &[StatusCode::OK],
                 (Access::Member, _, _) => &[StatusCode::UNAUTHORIZED],
                 (Access::Staff, Caller::Cashier, "/api/v1/staff/purchases") => {
@@ -178,12 +244,21 @@ async fn route_matrix(app: TestApp) {
                 (Access::Staff, Caller::Admin, "/api/v1/staff/purchases") => {
                     &[StatusCode::FORBIDDEN]
                 }
+                // Checkout, like purchases, belongs to a store.
+                (Access::Staff, Caller::Admin, "/api/v1/staff/checkout/preview") => {
+                    &[StatusCode::FORBIDDEN]
+                }
                 (Access::Staff, Caller::Cashier | Caller::Admin, _) => &[StatusCode::OK],
                 (Access::Staff, _, _) => &[StatusCode::UNAUTHORIZED],
                 // The cashier's role is too low; the seeded admin has no store (403
                 // store_required: order references are per store).
                 (Access::Manager, Caller::Cashier | Caller::Admin, _) => &[StatusCode::FORBIDDEN],
                 (Access::Manager, _, _) => &[StatusCode::UNAUTHORIZED],
+                (
+                    Access::Admin,
+                    Caller::Admin,
+                    "/api/v1/admin/campaigns" | "/api/v1/admin/coupon-templates",
+                ) if *method == Method::POST => &[StatusCode::CREATED],
                 (Access::Admin, Caller::Admin, _) => &[StatusCode::OK],
                 (Access::Admin, Caller::Cashier, _) => &[StatusCode::FORBIDDEN],
                 (Access::Admin, _, _) => &[StatusCode::UNAUTHORIZED],

@@ -38,7 +38,7 @@ async fn full_refund_takes_back_points_and_growth(app: TestApp) {
         r,
         json!({
             "order_ref": "F-1", "points_clawed_back": 100, "shortfall": 0,
-            "growth_clawed_back": 100, "points": 20
+            "growth_clawed_back": 100, "points": 20, "coupons_restored": 0
         })
     );
     let me = m.me().await;

@@ -1,0 +1,94 @@
+//! The till's checkout preview: who the card belongs to, their coupons and what the
+//! basket costs with the ones ticked. Nothing changes (the card code is not spent), so
+//! the cashier can tick and untick freely before recording the purchase.
+
+use axum::extract::State;
+use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
+use member_core::coupons::{self, Till};
+use member_core::dto::{
+    codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, ErrorBody, QuoteView,
+};
+use member_core::money::{AmountError, Cents};
+use member_core::tiers::apply_purchase;
+
+use super::error::{card_code, ApiError, ApiResult};
+use super::extract::{Json, StaffSession};
+use super::staff::staff_store;
+use super::views::member_summary;
+use crate::db::{checkout, members, tiers};
+use crate::state::AppState;
+
+#[utoipa::path(post, path = "/api/v1/staff/checkout/preview", tag = "staff",
+    request_body = CheckoutPreviewRequest,
+    responses(
+        (status = 200, description = "The member, their coupons (usable for this basket or why not) and the quote; nothing is changed", body = CheckoutPreview),
+        (status = 400, description = "invalid_amount / card_code_malformed / invalid_input / coupon_duplicate", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "store_required", body = ErrorBody),
+        (status = 409, description = "card_code_used / coupon_used", body = ErrorBody),
+        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 422, description = "card_code_invalid / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
+    ))]
+pub async fn preview(
+    State(state): State<AppState>,
+    session: StaffSession,
+    Json(req): Json<CheckoutPreviewRequest>,
+) -> ApiResult<Json<CheckoutPreview>> {
+    let (_, store_code) = staff_store(&session)?;
+    checkout::check_count(&req.coupon_ids)?;
+    let amount = Cents::purchase(req.amount_cents).map_err(|e| {
+        ApiError::BadRequest(
+            codes::INVALID_AMOUNT,
+            match e {
+                AmountError::NotPositive => "金额必须大于 0 / Amount must be positive".into(),
+                AmountError::TooLarge => "金额过大 / Amount too large".into(),
+            },
+        )
+    })?;
+    let parsed = parse_code(&req.code).map_err(card_code)?;
+    // Unknown member and wrong TOTP answer alike, as in /staff/verify.
+    let scanned = members::scanned(&state.db, &parsed.member_no)
+        .await?
+        .ok_or_else(|| card_code(CardCodeError::Invalid))?;
+    let member = &scanned.member;
+    let key = CardKey::from_slice(&member.card_key).ok_or(ApiError::Internal)?;
+    let now = state.clock.now();
+    verify_totp(&key, parsed.totp, now, member.last_code_step).map_err(card_code)?;
+
+    let (listed, named) =
+        checkout::preview_rows(&state.db, member.id, &req.coupon_ids, now).await?;
+    let till = Till {
+        now,
+        store_code,
+        basket_cents: amount.get(),
+    };
+    let mut coupons = Vec::with_capacity(listed.len());
+    for (row, view) in listed {
+        let refusal = coupons::check(&row.held()?, &till).err();
+        coupons.push(CheckoutCoupon {
+            coupon: view,
+            usable: refusal.is_none(),
+            refusal: refusal.map(|r| r.code().to_string()),
+        });
+    }
+    // Usable first; within each group the soonest expiry first (the listing's order).
+    coupons.sort_by_key(|c| !c.usable);
+    let quoted = checkout::quote_rows(named, &req.coupon_ids, &till)?;
+    let program = tiers::all(&state.db).await?;
+    let payable = Cents::paid(quoted.quote.payable_cents).map_err(|_| ApiError::Internal)?;
+    let points_earned =
+        apply_purchase(&program, &member.tier_code, member.growth, payable).points_earned;
+    Ok(Json(CheckoutPreview {
+        member: member_summary(member, &scanned.tier_name),
+        store_code: store_code.to_string(),
+        server_unix: now,
+        quote: QuoteView {
+            basket_cents: quoted.quote.basket_cents,
+            discount_cents: quoted.quote.discount_cents,
+            payable_cents: quoted.quote.payable_cents,
+            lines: quoted.line_views(),
+            points_earned,
+        },
+        coupons,
+    }))
+}
