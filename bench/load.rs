@@ -87,6 +87,8 @@ mod bench {
         items: usize,
         kill_test: bool,
         pg_url: String,
+        /// Purchases: every purchase uses one coupon (¥5 off ¥30) from the member's wallet.
+        coupons: bool,
     }
 
     pub fn main() -> ExitCode {
@@ -141,6 +143,7 @@ mod bench {
             // steady traffic the budget is about); `--items 1` measures that.
             items: 10,
             kill_test: true,
+            coupons: false,
             pg_url: std::env::var("BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into()),
         };
@@ -175,8 +178,12 @@ mod bench {
                 "--members" => o.members = val()?.parse()?,
                 "--items" => o.items = val()?.parse::<usize>()?.max(1),
                 "--no-kill-test" => o.kill_test = false,
+                "--coupons" => o.coupons = true,
                 other => return Err(format!("unknown argument {other}").into()),
             }
+        }
+        if o.coupons && o.mode != Mode::Purchase {
+            return Err("--coupons goes with --mode purchase".into());
         }
         if o.members == 0 {
             // A purchase spends the member's card code for its 30 s step, so every
@@ -565,6 +572,8 @@ mod bench {
     struct Seeded {
         members: Vec<Member>,
         item_ids: Vec<i64>,
+        /// With `--coupons`: member `i`'s one coupon (same order as `members`).
+        coupon_ids: Vec<i64>,
     }
 
     fn unix_now() -> i64 {
@@ -577,7 +586,7 @@ mod bench {
     /// member sessions (redeem) and a cheap item with deep stock and no per-member limit.
     /// Straight into the database: signing thousands of members up through the API
     /// would trip the OTP limits and measure nothing useful.
-    async fn seed(db: &Db, mode: Mode, count: usize, items: usize) -> Res<Seeded> {
+    async fn seed(db: &Db, mode: Mode, count: usize, items: usize, coupons: bool) -> Res<Seeded> {
         let now = unix_now();
         db::seed::dev(db, now).await?;
         let mut tx = db.begin_write().await?;
@@ -685,8 +694,38 @@ mod bench {
                 .await?,
             );
         }
+        let mut coupon_ids = Vec::new();
+        if coupons {
+            // One ¥5-off-¥30 coupon per member, valid for a day, straight into the table
+            // (the issue path is not what this measures).
+            let template: i64 = sqlx::query_scalar(
+                "INSERT INTO coupon_templates (name, kind, amount_off_cents, min_spend_cents, \
+                 valid_days, created_at) VALUES ('压测券 满30减5', 'amount', 500, 3000, 1, $1) \
+                 RETURNING id",
+            )
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO coupons (code, template_id, member_id, source, source_ref, status, \
+                 valid_from, expires_at, issued_at) SELECT 'B' || id, $1, id, 'manual', 'bench', \
+                 'issued', $2, $3, $2 FROM members",
+            )
+            .bind(template)
+            .bind(now - 60)
+            .bind(now + 86_400)
+            .execute(&mut *tx)
+            .await?;
+            coupon_ids = sqlx::query_scalar("SELECT id FROM coupons ORDER BY member_id")
+                .fetch_all(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(Seeded { members, item_ids })
+        Ok(Seeded {
+            members,
+            item_ids,
+            coupon_ids,
+        })
     }
 
     /// The server's own state shape, so session cookies are MACed by the server's code.
@@ -704,6 +743,7 @@ mod bench {
 
     fn factory(mode: Mode, seeded: &Seeded, run: &str) -> Factory {
         let items = seeded.item_ids.clone();
+        let coupon_ids = Arc::new(seeded.coupon_ids.clone());
         let run = run.to_string();
         let members: Arc<Vec<(String, String, CardKey)>> = Arc::new(
             seeded
@@ -731,13 +771,18 @@ mod bench {
             // Request `i` spends member `i`'s code for the current step: the generator
             // never hands out more requests than there are members.
             Mode::Purchase => Arc::new(move |i| {
-                let (_, member_no, key) = &members[i as usize % members.len()];
+                let m = i as usize % members.len();
+                let (_, member_no, key) = &members[m];
                 let code = card_code::code_at(member_no, key, unix_now());
+                let coupons = coupon_ids
+                    .get(m)
+                    .map(|id| format!(r#","coupon_ids":[{id}]"#))
+                    .unwrap_or_default();
                 Req {
                     cookie: String::new(),
                     key: format!("{run}-{i}"),
                     body: format!(
-                        r#"{{"code":"{code}","amount_cents":3800,"order_ref":"{run}-{i}"}}"#
+                        r#"{{"code":"{code}","amount_cents":3800,"order_ref":"{run}-{i}"{coupons}}}"#
                     ),
                 }
             }),
@@ -756,6 +801,8 @@ mod bench {
         stock_used: i64,
         points_spent: i64,
         purchases: i64,
+        coupons_used: i64,
+        discount_cents: i64,
     }
 
     async fn facts(url: &str) -> Res<Facts> {
@@ -798,6 +845,14 @@ mod bench {
             purchases: one("SELECT COUNT(*) FROM purchases")
                 .fetch_one(pool)
                 .await?,
+            coupons_used: one("SELECT COUNT(*) FROM coupons WHERE status = 'used'")
+                .fetch_one(pool)
+                .await?,
+            discount_cents: one(
+                "SELECT CAST(COALESCE(SUM(discount_cents), 0) AS BIGINT) FROM purchases",
+            )
+            .fetch_one(pool)
+            .await?,
         };
         db.close().await;
         Ok(f)
@@ -937,8 +992,9 @@ mod bench {
         };
         let duration = Duration::from_secs_f64(o.seconds);
         println!(
-            "{} on {backend}: POST {}, {} connections, {:.0} s, {} members{} (127.0.0.1)",
+            "{}{} on {backend}: POST {}, {} connections, {:.0} s, {} members{} (127.0.0.1)",
             o.mode.name(),
+            if o.coupons { " with a coupon each" } else { "" },
             o.mode.path(),
             o.connections,
             o.seconds,
@@ -966,7 +1022,7 @@ mod bench {
         let setup = Instant::now();
         let db = Db::connect(url).await?;
         db.migrate().await?;
-        let seeded = seed(&db, o.mode, o.members, o.items).await?;
+        let seeded = seed(&db, o.mode, o.members, o.items, o.coupons).await?;
         db.close().await;
         println!(
             "  seeded {} members{} in {:.1} s",
@@ -1175,10 +1231,17 @@ mod bench {
                 ok
             }
             Mode::Purchase => {
-                let ok = f.purchases as u64 == done;
+                // With coupons every purchase used exactly one and took ¥5 off; without,
+                // none was touched.
+                let per = if o.coupons { 1 } else { 0 };
+                let ok = f.purchases as u64 == done
+                    && f.coupons_used == per * f.purchases
+                    && f.discount_cents == per * 500 * f.purchases;
                 println!(
-                    "  effects: {done} successful answers; {} purchases recorded  {}",
+                    "  effects: {done} successful answers; {} purchases recorded, {} coupons used, {} fen discount  {}",
                     f.purchases,
+                    f.coupons_used,
+                    f.discount_cents,
                     if ok { "OK" } else { "FAIL" }
                 );
                 ok
