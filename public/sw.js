@@ -6,9 +6,10 @@
 // Two app shells, each with its own index.html and hashed assets:
 // - the member app "/": navigations to member pages (/, /login, /points, ...: any path
 //   outside /staff/, /mall/ and /api/, other than /healthz and /metrics, whose last
-//   segment has no dot; the server answers them all with the same index.html);
-// - the points mall "/mall/": navigations under /mall/ (the server answers them with
-//   dist/mall/index.html).
+//   segment has no dot; the server answers them all with the same index.html), other
+//   than the mall's paths below;
+// - the points mall "/mall/": navigations under /mall/, /coupons, /claim and /profile
+//   (the server answers them with dist/mall/index.html).
 // Navigations are stale-while-revalidate: the cached shell answers at once and a fresh
 // copy replaces it in the background. Trunk's content-hashed files (member-<hex>.js,
 // /mall/mall-<hex>_bg.wasm, ...) are cache-first: a name never changes its content.
@@ -34,8 +35,12 @@ const SHELLS = {
   "/mall/": /^\/mall\/[\w-]+-[0-9a-f]{8,16}(?:_bg\.wasm|\.js|\.css)$/,
 };
 
+// The mall bundle also answers the coupon wallet, claim links and the profile (the
+// server's static_files.rs APPS).
+const MALL_PATHS = /^\/(?:mall|coupons|claim|profile)(?:\/|$)/;
+
 function shellOf(path) {
-  return path === "/mall" || path.startsWith("/mall/") ? "/mall/" : "/";
+  return MALL_PATHS.test(path) ? "/mall/" : "/";
 }
 
 function hashed(path) {

@@ -3,10 +3,11 @@
 
 use js_sys::{Promise, Reflect};
 use member_core::dto::{
-    codes, CancelOrderRequest, CancelOrderResult, CardKeyView, ErrorBody, MallItem, MallOrder,
-    MallOrderPage, MallOrderRequest, MallOrderResult, MeView, MemberSummary, OtpRequest, OtpSent,
-    PointsHistory, PurchaseRequest, PurchaseResult, StaffLoginRequest, StaffMallOrder,
-    StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
+    codes, CancelOrderRequest, CancelOrderResult, CardKeyView, CheckoutPreview,
+    CheckoutPreviewRequest, ClaimResult, ClaimView, CouponCounts, CouponView, ErrorBody, MallItem,
+    MallOrder, MallOrderPage, MallOrderRequest, MallOrderResult, MeView, MemberSummary, OtpRequest,
+    OtpSent, PointsHistory, ProfileUpdate, ProfileView, PurchaseRequest, PurchaseResult,
+    StaffLoginRequest, StaffMallOrder, StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -372,6 +373,52 @@ pub async fn my_orders(cursor: Option<&str>) -> Result<MallOrderPage, ApiError> 
 
 pub async fn my_order(code: &str) -> Result<MallOrder, ApiError> {
     get(&format!("/me/mall/orders/{code}")).await
+}
+
+// ---- coupons, claim links, profile (member; mall bundle) ----
+
+/// `status`: `usable` (with the not-yet-valid ones), `used` or `expired`.
+pub async fn my_coupons(status: &str) -> Result<Vec<CouponView>, ApiError> {
+    get(&format!("/me/coupons?status={status}")).await
+}
+
+pub async fn coupon_counts() -> Result<CouponCounts, ApiError> {
+    get("/me/coupons/summary").await
+}
+
+pub async fn my_coupon(id: i64) -> Result<CouponView, ApiError> {
+    get(&format!("/me/coupons/{id}")).await
+}
+
+/// Clears the "new" marks (the card's red dot).
+pub async fn coupons_seen() -> Result<(), ApiError> {
+    post_empty("/me/coupons/seen").await
+}
+
+/// Tokens reach the path already checked (`ClaimToken`): ASCII letters and digits only.
+pub async fn claim_view(token: &str) -> Result<ClaimView, ApiError> {
+    get(&format!("/claims/{token}")).await
+}
+
+/// Not keyed: the server grants a claim link once per member and answers a second
+/// claim with the same coupons (`already_claimed`).
+pub async fn claim(token: &str) -> Result<ClaimResult, ApiError> {
+    parse(exchange("POST", &format!("/me/claims/{token}"), None, None).await?)
+}
+
+pub async fn profile() -> Result<ProfileView, ApiError> {
+    get("/me/profile").await
+}
+
+pub async fn update_profile(body: &ProfileUpdate) -> Result<ProfileView, ApiError> {
+    parse(exchange("PUT", "/me/profile", Some(encode(body)?), None).await?)
+}
+
+// ---- staff checkout with coupons ----
+
+/// The member's coupons and the server's quote; no side effect (the code is not spent).
+pub async fn checkout_preview(body: &CheckoutPreviewRequest) -> Result<CheckoutPreview, ApiError> {
+    post("/staff/checkout/preview", body).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Root of the points-mall bundle, served under `/mall/`: items, redeeming, the order
-//! code for pickup, and the member's orders. Its own bundle so the e-card's first load
-//! (which has a size budget) does not carry it; the session is the member app's cookie.
+//! code for pickup, and the member's orders; also the coupon wallet (`/coupons/`), claim
+//! links (`/claim/{token}`) and the profile (`/profile`), which the server answers with
+//! this bundle too. Its own bundle so the e-card's first load (which has a size budget)
+//! does not carry it; the session is the member app's cookie.
 
 use leptos::{prelude::*, task::spawn_local};
 use member_core::dto::{MallItem, MallOrderResult, MeView};
@@ -10,7 +12,43 @@ use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
 use crate::pages::mall::{item::ItemPage, list::ListPage, order::OrderPage, orders::OrdersPage};
+use crate::pages::wallet::{
+    claim::ClaimPage, coupon::CouponPage, list::WalletPage, profile::ProfilePage, Tab,
+};
 use crate::session;
+
+/// The longest claim-link token the app accepts in a path.
+const TOKEN_MAX: usize = 32;
+
+/// A claim link's token as a screen parameter (`Copy`, like `OrderCode`). The server
+/// decides whether it names a campaign; the app only keeps it to ASCII letters and
+/// digits so it can go into a path as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimToken {
+    bytes: [u8; TOKEN_MAX],
+    len: usize,
+}
+
+impl ClaimToken {
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        let ok = (4..=TOKEN_MAX).contains(&input.len())
+            && input.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0u8; TOKEN_MAX];
+        bytes[..input.len()].copy_from_slice(input.as_bytes());
+        Some(Self {
+            bytes,
+            len: input.len(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MallScreen {
@@ -18,10 +56,34 @@ pub enum MallScreen {
     Item(i64),
     Orders,
     Order(OrderCode),
+    /// The coupon wallet on one tab.
+    Wallet(Tab),
+    Coupon(i64),
+    Claim(ClaimToken),
+    Profile,
 }
 
 impl Screens for MallScreen {
     fn from_path(path: &str) -> Self {
+        let path = path.trim_end_matches('/');
+        if let Some(rest) = path.strip_prefix("/coupons") {
+            return match rest.trim_start_matches('/') {
+                "used" => Self::Wallet(Tab::Used),
+                "expired" => Self::Wallet(Tab::Expired),
+                id => id
+                    .parse::<i64>()
+                    .map_or(Self::Wallet(Tab::Usable), Self::Coupon),
+            };
+        }
+        if let Some(token) = path.strip_prefix("/claim/") {
+            // A bad token still shows the claim screen, which says the link is not valid.
+            return ClaimToken::parse(token)
+                .or_else(|| ClaimToken::parse("none"))
+                .map_or(Self::Wallet(Tab::Usable), Self::Claim);
+        }
+        if path == "/profile" {
+            return Self::Profile;
+        }
         let rest = path
             .strip_prefix("/mall")
             .unwrap_or(path)
@@ -45,6 +107,12 @@ impl Screens for MallScreen {
             Self::Item(id) => format!("/mall/items/{id}"),
             Self::Orders => "/mall/orders".to_string(),
             Self::Order(code) => format!("/mall/orders/{}", code.as_str()),
+            Self::Wallet(Tab::Usable) => "/coupons/".to_string(),
+            Self::Wallet(Tab::Used) => "/coupons/used".to_string(),
+            Self::Wallet(Tab::Expired) => "/coupons/expired".to_string(),
+            Self::Coupon(id) => format!("/coupons/{id}"),
+            Self::Claim(token) => format!("/claim/{}", token.as_str()),
+            Self::Profile => "/profile".to_string(),
         }
     }
 }
@@ -59,6 +127,10 @@ pub struct MallState {
     pub me: RwSignal<Option<MeView>>,
     pub items: RwSignal<Option<Vec<MallItem>>>,
     pub redeemed: RwSignal<Option<MallOrderResult>>,
+    /// Whether `/me` answered for a signed-in member: `None` until it has answered.
+    /// Claim links are open to visitors, so that screen asks this instead of sending
+    /// them off to sign in.
+    pub signed_in: RwSignal<Option<bool>>,
 }
 
 impl MallState {
@@ -68,6 +140,7 @@ impl MallState {
             me: RwSignal::new(session::load_me()),
             items: RwSignal::new(None),
             redeemed: RwSignal::new(None),
+            signed_in: RwSignal::new(None),
         };
         provide_context(this);
         this.refresh_me();
@@ -84,8 +157,14 @@ impl MallState {
                 Ok(me) => {
                     session::save_me(&me);
                     self.me.set(Some(me));
+                    self.signed_in.set(Some(true));
                 }
-                Err(e) if e.is_unauthenticated() => to_sign_in(),
+                Err(e) if e.is_unauthenticated() => {
+                    self.signed_in.set(Some(false));
+                    if !on_claim_link() {
+                        to_sign_in();
+                    }
+                }
                 // The balance stays as cached; the screens report their own errors.
                 Err(_) => {}
             }
@@ -98,11 +177,29 @@ impl MallState {
     }
 }
 
-/// Not signed in (or the session ended): the member app signs in.
+fn pathname() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+fn on_claim_link() -> bool {
+    pathname().starts_with("/claim/")
+}
+
+/// The member app's sign-in, coming back to `path` afterwards.
+pub fn sign_in_url(path: &str) -> String {
+    format!(
+        "/login?next={}",
+        String::from(js_sys::encode_uri_component(path))
+    )
+}
+
+/// Not signed in (or the session ended): the member app signs in, then comes back here.
 pub fn to_sign_in() {
     session::clear();
     if let Some(window) = web_sys::window() {
-        let _ = window.location().replace("/");
+        let _ = window.location().replace(&sign_in_url(&pathname()));
     }
 }
 
@@ -126,6 +223,10 @@ pub fn MallApp() -> impl IntoView {
         MallScreen::Item(id) => view! { <ItemPage id=id /> }.into_any(),
         MallScreen::Orders => view! { <OrdersPage /> }.into_any(),
         MallScreen::Order(code) => view! { <OrderPage code=code /> }.into_any(),
+        MallScreen::Wallet(tab) => view! { <WalletPage tab=tab /> }.into_any(),
+        MallScreen::Coupon(id) => view! { <CouponPage id=id /> }.into_any(),
+        MallScreen::Claim(token) => view! { <ClaimPage token=token /> }.into_any(),
+        MallScreen::Profile => view! { <ProfilePage /> }.into_any(),
     }
 }
 
@@ -146,9 +247,29 @@ mod tests {
             MallScreen::Item(42),
             MallScreen::Orders,
             MallScreen::Order(code),
+            MallScreen::Wallet(Tab::Usable),
+            MallScreen::Wallet(Tab::Used),
+            MallScreen::Wallet(Tab::Expired),
+            MallScreen::Coupon(7),
+            MallScreen::Claim(ClaimToken::parse("K7M2P9QRSTUVWXYZ").unwrap()),
+            MallScreen::Profile,
         ] {
             assert_eq!(MallScreen::from_path(&s.path()), s);
         }
+        assert_eq!(
+            MallScreen::from_path("/coupons"),
+            MallScreen::Wallet(Tab::Usable)
+        );
+        assert_eq!(
+            MallScreen::from_path("/coupons/12/"),
+            MallScreen::Coupon(12)
+        );
+        assert_eq!(MallScreen::from_path("/profile/"), MallScreen::Profile);
+        assert!(matches!(
+            MallScreen::from_path("/claim/bad%20token"),
+            MallScreen::Claim(t) if t.as_str() == "none"
+        ));
+        assert_eq!(ClaimToken::parse("ab/c"), None);
         assert_eq!(MallScreen::from_path("/mall"), MallScreen::List);
         assert_eq!(MallScreen::from_path("/mall/items/x"), MallScreen::List);
         assert_eq!(

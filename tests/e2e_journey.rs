@@ -6,6 +6,11 @@
 //! the staff scan that code, see whose order it is and hand it over; the member's orders
 //! say collected and the card and history show the points spent.
 //!
+//! The coupon journey: the brand sets up a welcome coupon (admin API); a new member
+//! finds it on the card and in the wallet; the cashier ticks it (by scanning its code)
+//! and records a purchase for less; the wallet shows it used. Then the profile's
+//! birthday, and a claim link for a visitor and for the member.
+//!
 //! Needs `dist/` (scripts/build-web.sh; `make test` builds it first), /usr/bin/chromium
 //! and /usr/bin/chromedriver. Under CI=true anything missing fails the test.
 //! `SAVE_SCREENSHOTS=1` writes docs/screenshots/*.png.
@@ -15,6 +20,7 @@
 #[path = "support/browser.rs"]
 mod browser;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,9 +43,29 @@ fn dist_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn member_signs_up_and_cashier_records_an_upgrading_purchase() {
-    const TEST: &str = "e2e_journey";
+    with_app("e2e_journey", |base, member, staff| async move {
+        journey(&base, &member, &staff).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn welcome_coupon_is_used_at_the_till() {
+    with_app("e2e_coupons", |base, member, staff| async move {
+        coupon_journey(&base, &member, &staff).await
+    })
+    .await;
+}
+
+/// A fresh server (dev seed, SQLite in a temp dir) serving `dist/`, and two phone-sized
+/// browsers (the member's and the cashier's) for `journey`; both closed before judging.
+async fn with_app<F, Fut>(test: &str, journey: F)
+where
+    F: FnOnce(String, Client, Client) -> Fut,
+    Fut: Future<Output = Res>,
+{
     if let Some(why) = browser::missing_browser() {
-        return browser::skip_or_fail(TEST, &why);
+        return browser::skip_or_fail(test, &why);
     }
     let dist = dist_dir();
     let built = ["index.html", "staff/index.html", "mall/index.html"];
@@ -48,7 +74,7 @@ async fn member_signs_up_and_cashier_records_an_upgrading_purchase() {
             "{} has no built app (run scripts/build-web.sh or `make web`)",
             dist.display()
         );
-        return browser::skip_or_fail(TEST, &why);
+        return browser::skip_or_fail(test, &why);
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -68,9 +94,9 @@ async fn member_signs_up_and_cashier_records_an_upgrading_purchase() {
     let member = open_browser(&driver, &tmp.path().join("member-profile")).await;
     let staff = open_browser(&driver, &tmp.path().join("staff-profile")).await;
 
-    let outcome = journey(&base, &member, &staff).await;
+    let outcome = journey(base, member.clone(), staff.clone()).await;
     if outcome.is_err() {
-        save_failure_screens(&driver, &member, &staff).await;
+        save_failure_screens(test, &driver, &member, &staff).await;
     }
     // Close the browsers before judging, so a failure leaves no Chromium behind.
     let _ = member.close().await;
@@ -78,7 +104,7 @@ async fn member_signs_up_and_cashier_records_an_upgrading_purchase() {
     drop(driver);
     server.shutdown().await;
     if let Err(e) = outcome {
-        panic!("journey failed: {e}");
+        panic!("{test} failed: {e}");
     }
 }
 
@@ -283,6 +309,283 @@ async fn mall_journey(base: &str, member: &Client, staff: &Client) -> Res {
     Ok(())
 }
 
+/// The brand's welcome coupon for this journey: ¥10 off from ¥50, through a signup
+/// campaign (the dev seed's own welcome gifts come too).
+const WELCOME: &str = "E2E 满50减10";
+
+async fn coupon_journey(base: &str, member: &Client, staff: &Client) -> Res {
+    const PHONE: &str = "13900001111";
+    const NAME: &str = "李雷";
+
+    // --- the brand sets up a welcome coupon -------------------------------------------
+    let admin = admin_client(base).await?;
+    let template: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/coupon-templates"))
+        .json(&serde_json::json!({
+            "name": WELCOME,
+            "description": "新会员首单立减",
+            "benefit": { "kind": "amount", "amount_off_cents": 1000 },
+            "min_spend_cents": 5000,
+            "valid_days": 30,
+            "per_member_limit": 1,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let template_id = template["id"].as_i64().ok_or("template id")?;
+    admin
+        .post(format!("{base}/api/v1/admin/campaigns"))
+        .json(&serde_json::json!({
+            "kind": "signup",
+            "name": "E2E 新人礼",
+            "coupons": [{ "template_id": template_id, "quantity": 1 }],
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+
+    // --- a new member signs up and finds it on the card ---------------------------------
+    sign_up(base, member, PHONE, NAME).await?;
+    find(member, "#card-qr svg").await?;
+    wait_text(member, "#coupons-count", |t| {
+        t.parse::<i64>().is_ok_and(|n| n >= 1)
+    })
+    .await?;
+    wait_visible(member, "#coupons-link", WAIT).await?;
+    if !find(member, "#coupons-new").await?.is_displayed().await? {
+        return Err("the card shows no red dot for the new coupons".into());
+    }
+
+    // --- the wallet ---------------------------------------------------------------------
+    find(member, "#coupons-link").await?.click().await?;
+    let row = "#coupon-list .coupon[data-status=\"usable\"]";
+    wait_text(member, "#coupon-list", |t| t.contains(WELCOME)).await?;
+    let mut welcome = None;
+    for el in member.find_all(Locator::Css(row)).await? {
+        if el.text().await?.contains(WELCOME) {
+            welcome = Some(el);
+        }
+    }
+    let welcome = welcome.ok_or("the welcome coupon is not on the usable tab")?;
+    let coupon_id = welcome.attr("data-coupon-id").await?.ok_or("coupon id")?;
+    let text = welcome.text().await?;
+    for shown in ["¥10", "满50可用", "有效期至", "新"] {
+        if !text.contains(shown) {
+            return Err(format!("the wallet's coupon says {text:?}, without {shown:?}").into());
+        }
+    }
+    wait_text(member, "#tab-usable", |t| t.contains("可用")).await?;
+    screenshot(member, "wallet.png").await?;
+
+    // Its detail: the rules and the code, as text and QR, for the cashier.
+    welcome
+        .find(Locator::Css(".coupon-link"))
+        .await?
+        .click()
+        .await?;
+    wait_text(member, "#coupon-rules", |t| {
+        t.contains("满50可用") && t.contains("新人礼")
+    })
+    .await?;
+    find(member, "#coupon-qr svg").await?;
+    let shown = wait_text(member, "#coupon-code", |t| {
+        member_core::coupons::normalize_code(t).is_some()
+    })
+    .await?;
+    let coupon_code = member_core::coupons::normalize_code(&shown).ok_or("coupon code")?;
+    screenshot(member, "coupon.png").await?;
+
+    // Seen in the wallet: the card's red dot is gone.
+    member.goto(&format!("{base}/")).await?;
+    find(member, "#card-qr svg").await?;
+    let deadline = Instant::now() + WAIT;
+    while find(member, "#coupons-new").await?.is_displayed().await? {
+        if Instant::now() > deadline {
+            return Err("the red dot stays after the wallet was opened".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // --- the cashier: the member's coupons, ticked by scanning the coupon's code --------
+    staff.goto(&format!("{base}/staff/")).await?;
+    find(staff, "#username").await?.send_keys("cashier").await?;
+    find(staff, "#password")
+        .await?
+        .send_keys("cashier-dev-pass")
+        .await?;
+    find(staff, "#login").await?.click().await?;
+    let code = digits(&find(member, "#card-code").await?.text().await?);
+    scan(staff, &code).await?;
+    wait_text(staff, "#member-name", |t| t.contains(NAME)).await?;
+    let amount = find(staff, "#amount").await?;
+    amount.clear().await?;
+    amount.send_keys("40").await?;
+    let mine = format!("#coupon-list .checkout-coupon[data-coupon-id=\"{coupon_id}\"]");
+    // ¥40 is below the coupon's ¥50 minimum: greyed with the reason.
+    wait_text(staff, &mine, |t| t.contains("未满¥50")).await?;
+    let amount = find(staff, "#amount").await?;
+    amount.clear().await?;
+    amount.send_keys("120").await?;
+    wait_text(staff, "#basket-amount", |t| t == "¥120.00").await?;
+    scan(staff, &coupon_code).await?;
+    wait_text(staff, "#payable-amount", |t| t == "¥110.00").await?;
+    wait_text(staff, "#discount-amount", |t| t == "-¥10.00").await?;
+    let ticked = find(staff, &format!("{mine} .coupon-check")).await?;
+    if ticked.prop("checked").await?.as_deref() != Some("true") {
+        return Err("scanning the coupon code did not tick it".into());
+    }
+    // The member is still on screen (the coupon code did not replace them).
+    wait_text(staff, "#member-name", |t| t.contains(NAME)).await?;
+    // The coupons and the totals, rather than the scan box, in the picture.
+    staff
+        .execute(
+            "document.getElementById('coupon-list').scrollIntoView({ block: 'start' });",
+            vec![],
+        )
+        .await?;
+    screenshot(staff, "staff-coupons.png").await?;
+    find(staff, "#record-purchase").await?.click().await?;
+    wait_text(staff, "#purchase-result", |t| t.contains("记账成功")).await?;
+    wait_text(staff, "#result-discount", |t| t == "-¥10.00").await?;
+    wait_text(staff, "#result-payable", |t| t == "¥110.00").await?;
+    wait_text(staff, "#result-coupons", |t| t.contains(WELCOME)).await?;
+
+    // --- the member's wallet: used, where and for how much ------------------------------
+    member.goto(&format!("{base}/coupons/")).await?;
+    wait_text(member, "#tab-used", |t| t.contains('1')).await?;
+    find(member, "#tab-used").await?.click().await?;
+    let used = format!("#coupon-list .coupon[data-coupon-id=\"{coupon_id}\"]");
+    wait_text(member, &used, |t| {
+        t.contains(WELCOME) && t.contains("优惠 ¥10")
+    })
+    .await?;
+    let status = find(member, &used).await?.attr("data-status").await?;
+    if status.as_deref() != Some("used") {
+        return Err(format!("the used coupon's status is {status:?}").into());
+    }
+    member.goto(&format!("{base}/coupons/{coupon_id}")).await?;
+    wait_text(member, "#coupon-status", |t| t == "已使用").await?;
+
+    // --- the profile: a birthday, then locked for a year ---------------------------------
+    member.goto(&format!("{base}/profile")).await?;
+    wait_text(member, "#profile-phone", |t| t.contains("****")).await?;
+    let name = find(member, "#profile-name").await?;
+    if name.prop("value").await?.as_deref() != Some(NAME) {
+        return Err("the profile does not show the member's name".into());
+    }
+    wait_text(member, "#birthday-note", |t| {
+        t.contains("生日一年只能修改一次")
+    })
+    .await?;
+    // Typed into a date input the way the browser's own field takes it (zh-CN: y-m-d).
+    member
+        .execute(
+            "const i = document.getElementById('profile-birthday');\
+             i.value = '1990-06-15';\
+             i.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![],
+        )
+        .await?;
+    find(member, "#profile-save").await?.click().await?;
+    wait_visible(member, "#profile-saved", WAIT).await?;
+    wait_text(member, "#birthday-note", |t| t.contains("后可再修改")).await?;
+    let locked = find(member, "#profile-birthday").await?;
+    if locked.prop("disabled").await?.as_deref() != Some("true") {
+        return Err("the birthday can still be changed right after it was set".into());
+    }
+    screenshot(member, "profile.png").await?;
+
+    claim_journey(base, &admin, member, staff).await
+}
+
+/// A claim link: a visitor (the staff's browser has no member session) sees the offer
+/// and a sign-in that comes back here; the member claims it, once.
+async fn claim_journey(
+    base: &str,
+    admin: &reqwest::Client,
+    member: &Client,
+    visitor: &Client,
+) -> Res {
+    const CLAIMED: &str = "E2E 9折券";
+    let template: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/coupon-templates"))
+        .json(&serde_json::json!({
+            "name": CLAIMED,
+            "benefit": { "kind": "percent", "percent_off": 10, "cap_cents": 3000 },
+            "stackable": true,
+            "valid_days": 14,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let template_id = template["id"].as_i64().ok_or("template id")?;
+    let campaign: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/campaigns"))
+        .json(&serde_json::json!({
+            "kind": "claim",
+            "name": "E2E 扫码领券",
+            "coupons": [{ "template_id": template_id, "quantity": 1 }],
+            "total_cap": 100,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let path = campaign["claim_path"]
+        .as_str()
+        .ok_or("the claim campaign has no claim_path")?
+        .to_string();
+
+    visitor.goto(&format!("{base}{path}")).await?;
+    wait_text(visitor, "#claim-name", |t| t == "E2E 扫码领券").await?;
+    wait_text(visitor, "#claim-coupons", |t| t.contains(CLAIMED)).await?;
+    let login = find(visitor, "#claim-login").await?;
+    let href = login.attr("href").await?.unwrap_or_default();
+    if !href.starts_with("/login?next=") {
+        return Err(format!("the sign-in link is {href:?}").into());
+    }
+
+    member.goto(&format!("{base}{path}")).await?;
+    wait_text(member, "#claim-coupons", |t| t.contains("9折")).await?;
+    find(member, "#claim-button").await?.click().await?;
+    wait_text(member, "#claim-done", |t| t.contains("领取成功")).await?;
+    // Once per member: the link now says so, and the wallet has the coupon.
+    member.refresh().await?;
+    wait_text(member, "#claim-done", |t| t.contains("已领取过")).await?;
+    find(member, "#view-wallet").await?.click().await?;
+    wait_text(member, "#coupon-list", |t| t.contains(CLAIMED)).await?;
+    Ok(())
+}
+
+async fn admin_client(base: &str) -> Res<reqwest::Client> {
+    let admin = reqwest::Client::builder().cookie_store(true).build()?;
+    admin
+        .post(format!("{base}/api/v1/admin/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": "admin-dev-pass" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(admin)
+}
+
+/// A new customer signs up on the member app and lands on the card.
+async fn sign_up(base: &str, member: &Client, phone: &str, name: &str) -> Res {
+    member.goto(&format!("{base}/")).await?;
+    find(member, "#phone").await?.send_keys(phone).await?;
+    find(member, "#send-code").await?.click().await?;
+    let otp = otp_from_outbox(base, phone).await?;
+    find(member, "#otp").await?.send_keys(&otp).await?;
+    find(member, "#name").await?.send_keys(name).await?;
+    find(member, "#privacy-consent").await?.click().await?;
+    find(member, "#verify").await?.click().await?;
+    Ok(())
+}
+
 /// Waits until the listed items' prices (`data-points`) satisfy `ok`; returns them.
 async fn wait_prices(c: &Client, ok: impl Fn(&[i64]) -> bool) -> Res<Vec<i64>> {
     let deadline = Instant::now() + WAIT;
@@ -448,8 +751,15 @@ async fn screenshot(c: &Client, name: &str) -> Res {
 
 /// What both screens looked like when the journey failed, and what the browser console
 /// said, for whoever reads the CI log.
-async fn save_failure_screens(driver: &browser::ChromeDriver, member: &Client, staff: &Client) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-failure");
+async fn save_failure_screens(
+    test: &str,
+    driver: &browser::ChromeDriver,
+    member: &Client,
+    staff: &Client,
+) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/e2e-failure")
+        .join(test);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }

@@ -93,8 +93,8 @@ pub fn error_text(lang: Lang, code: &str) -> &'static str {
     lang.pick(zh, en)
 }
 
-/// The points-mall codes (mall and staff bundles), else [`error_text`]. Kept apart so
-/// the member card's bundle, which has a size budget, does not carry these texts.
+/// The points-mall and coupon codes (mall and staff bundles), else [`error_text`]. Kept
+/// apart so the member card's bundle, which has a size budget, does not carry these texts.
 pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
     let (zh, en) = match code {
         codes::INSUFFICIENT_POINTS => ("积分不足", "Not enough points"),
@@ -115,6 +115,39 @@ pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
         ORDER_NOT_FOUND => (
             "未找到该兑换单，请核对兑换码",
             "No such order: check the code",
+        ),
+        codes::COUPON_NOT_FOUND => (
+            "该优惠券不属于这位会员或不存在",
+            "That coupon is not this member's (or does not exist)",
+        ),
+        codes::COUPON_USED => ("该优惠券已使用", "That coupon was already used"),
+        codes::COUPON_EXPIRED => ("该优惠券已过期", "That coupon has expired"),
+        codes::COUPON_NOT_YET_VALID => ("该优惠券还未到使用时间", "That coupon is not valid yet"),
+        codes::COUPON_MIN_SPEND => (
+            "消费金额未达到优惠券的使用门槛",
+            "The amount is below the coupon's minimum spend",
+        ),
+        codes::COUPON_WRONG_STORE => (
+            "该优惠券不能在本店使用",
+            "That coupon is not valid in this store",
+        ),
+        codes::COUPONS_NOT_STACKABLE => (
+            "所选优惠券不能同时使用",
+            "These coupons cannot be used together",
+        ),
+        codes::COUPON_DUPLICATE => (
+            "优惠券重复或数量过多",
+            "A coupon was named twice, or too many coupons",
+        ),
+        codes::COUPONS_EXHAUSTED => ("券已被领完", "All coupons have been given out"),
+        codes::CAMPAIGN_CLOSED => ("活动已结束", "This offer has ended"),
+        codes::BIRTHDAY_LOCKED => (
+            "生日一年只能修改一次，暂时不能修改",
+            "Your birthday can be changed only once a year",
+        ),
+        codes::STORE_REQUIRED => (
+            "该账号未绑定门店，不能记录消费",
+            "This account has no store, so it cannot record purchases",
         ),
         _ => return error_text(lang, code),
     };
@@ -139,6 +172,14 @@ mod tests {
         assert_eq!(
             mall_error_text(Lang::ZhCn, codes::ORDER_CLOSED),
             "该订单已领取/已取消"
+        );
+        assert_eq!(
+            mall_error_text(Lang::ZhCn, codes::COUPON_USED),
+            "该优惠券已使用"
+        );
+        assert_eq!(
+            mall_error_text(Lang::En, codes::CAMPAIGN_CLOSED),
+            "This offer has ended"
         );
         // Everything else falls through to the shared texts.
         assert_eq!(

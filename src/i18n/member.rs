@@ -53,6 +53,7 @@ texts! {
         Expiring => "{n} 分将于 {date} 过期", "{n} points expire on {date}";
         Mall => "积分商城", "Points mall";
         MyOrders => "我的兑换", "My redemptions";
+        Coupons => "优惠券", "Coupons";
     }
 }
 

@@ -24,10 +24,12 @@ macro_rules! texts {
     };
 }
 
+pub mod coupons;
 pub mod errors;
 pub mod mall;
 pub mod member;
 pub mod staff;
+pub mod wallet;
 
 use leptos::prelude::*;
 

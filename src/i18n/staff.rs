@@ -39,6 +39,16 @@ texts! {
         Upgraded => "会员已升级为 {tier}！", "Member upgraded to {tier}!";
         NextCustomer => "下一位顾客", "Next customer";
 
+        Coupons => "优惠券", "Coupons";
+        NoCoupons => "该会员暂无可用优惠券", "This member has no coupons";
+        Basket => "原价", "Amount";
+        Discount => "优惠", "Discount";
+        Payable => "应付", "To pay";
+        Paid => "实付", "Paid";
+        HandOverGifts => "请将赠品交给会员：{items}", "Hand over the free item: {items}";
+        CouponsUsed => "已用券：{names}", "Coupons used: {names}";
+        GiftPack => "升级礼包已放入会员券包：{names}", "Upgrade gift coupons added to the wallet: {names}";
+
         TabCheckout => "收银", "Checkout";
         TabOrders => "兑换单", "Mall orders";
         OrderLabel => "兑换码", "Order code";

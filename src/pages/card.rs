@@ -301,6 +301,18 @@ pub fn CardPage() -> impl IntoView {
                             </div>
                             <div class="stat-label">{i18n.tr(M::Growth)}</div>
                         </div>
+                        // The wallet is in the mall bundle: a page load away.
+                        <a id="coupons-link" class="stat" href="/coupons/">
+                            <div id="coupons-count" class="stat-value">
+                                {move || me.with(|m| m.as_ref().map_or(0, |m| m.coupons_usable))}
+                            </div>
+                            <div class="stat-label">{i18n.tr(M::Coupons)}</div>
+                            <span
+                                id="coupons-new"
+                                class="dot"
+                                hidden=move || me.with(|m| m.as_ref().is_none_or(|m| m.coupons_new == 0))
+                            ></span>
+                        </a>
                     </div>
                     <div class="tier-progress">
                         <ProgressBar id="progress" permille=permille />

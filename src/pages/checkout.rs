@@ -1,10 +1,21 @@
 //! The cashier's screen: scan (keyboard-wedge scanner = digits + Enter) or type the
-//! member's code, check who it is, enter the amount and record the purchase. A scanned
-//! points-mall order code opens that order instead (`staff_order`).
+//! member's code, check who it is, enter the amount, pick the member's coupons and record
+//! the purchase. A scanned points-mall order code opens that order instead
+//! (`staff_order`); a scanned coupon code of the member on screen ticks that coupon.
+//!
+//! The server lists the member's coupons (`/staff/checkout/preview`); what they take off
+//! is worked out here with `member_core::coupons`, the rules the server applies when the
+//! purchase is recorded, at the server's clock.
+
+use std::time::Duration;
 
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use member_core::card_code;
-use member_core::dto::{codes, MemberSummary, PurchaseRequest, PurchaseResult, StaffView};
+use member_core::coupons::{self, Held, Quote, Refusal, Till};
+use member_core::dto::{
+    codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, MemberSummary, PurchaseRequest,
+    PurchaseResult, StaffView,
+};
 use member_core::money::Cents;
 use member_core::tiers::{self, TierRule};
 
@@ -12,7 +23,7 @@ use crate::api::{self, ApiError};
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::components::{lang_toggle::LangToggle, tier_badge::TierBadge};
-use crate::i18n::{fill, staff::S, tier_name, I18n};
+use crate::i18n::{coupons as words, errors, fill, staff::S, tier_name, I18n};
 use crate::order_code::OrderCode;
 use crate::pages::staff_order::StaffTabs;
 use crate::staff_app::{StaffNav, StaffScreen};
@@ -25,6 +36,8 @@ struct Draft {
     amount_cents: i64,
     /// As typed; empty means "generate one".
     order_ref: String,
+    /// The coupons applied, sorted.
+    coupon_ids: Vec<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +68,7 @@ fn attempt_for(
             code: draft.code.clone(),
             amount_cents: draft.amount_cents,
             order_ref,
-            coupon_ids: None,
+            coupon_ids: (!draft.coupon_ids.is_empty()).then(|| draft.coupon_ids.clone()),
         },
         idempotency_key,
         draft,
@@ -87,8 +100,9 @@ struct Preview {
     upgrade_to: Option<(String, String)>,
 }
 
-fn preview(tiers: &[TierRule], member: &MemberSummary, amount: &str) -> Option<Preview> {
-    let cents = Cents::parse_yuan(amount).ok()?;
+/// `payable_cents`: what the member pays after coupons (points are earned on that).
+fn preview(tiers: &[TierRule], member: &MemberSummary, payable_cents: i64) -> Option<Preview> {
+    let cents = Cents::paid(payable_cents).ok()?;
     if tiers.is_empty() {
         return None;
     }
@@ -103,6 +117,59 @@ fn preview(tiers: &[TierRule], member: &MemberSummary, amount: &str) -> Option<P
         growth: outcome.growth_earned,
         upgrade_to,
     })
+}
+
+/// How long the amount must stay unchanged before the coupons are asked for again.
+const PREVIEW_DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// The member's coupons as the rules see them (a coupon the app cannot read is left out:
+/// it cannot be offered).
+fn held_of(list: &[CheckoutCoupon]) -> Vec<Held> {
+    list.iter().filter_map(|c| c.coupon.to_held()).collect()
+}
+
+/// Ticking `id`: a non-stackable coupon goes alone, a stackable one drops the
+/// non-stackable ones and any other of its template; ticking a ticked one unticks it.
+fn toggle(wallet: &[Held], ticked: &[i64], id: i64) -> Vec<i64> {
+    if ticked.contains(&id) {
+        return ticked.iter().copied().filter(|t| *t != id).collect();
+    }
+    let Some(c) = wallet.iter().find(|c| c.id == id) else {
+        return ticked.to_vec();
+    };
+    if !c.terms.stackable {
+        return vec![id];
+    }
+    let mut out: Vec<i64> = ticked
+        .iter()
+        .copied()
+        .filter(|t| {
+            wallet
+                .iter()
+                .find(|o| o.id == *t)
+                .is_some_and(|o| o.terms.stackable && o.template_id != c.template_id)
+        })
+        .collect();
+    out.push(id);
+    out
+}
+
+/// The ticked coupons that may be used for this basket (sorted: the purchase's
+/// `coupon_ids`) and what they take off. A ticked coupon this basket does not allow
+/// (below its minimum spend, say) stays ticked on screen with its reason, but is neither
+/// counted nor sent.
+fn quote_for(
+    wallet: &[Held],
+    ticked: &[i64],
+    till: &Till<'_>,
+) -> (Vec<i64>, Result<Quote, (i64, Refusal)>) {
+    let chosen: Vec<&Held> = wallet
+        .iter()
+        .filter(|c| ticked.contains(&c.id) && coupons::check(c, till).is_ok())
+        .collect();
+    let mut ids: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    (ids, coupons::quote(&chosen, till))
 }
 
 fn focus(node: NodeRef<html::Input>) {
@@ -137,6 +204,14 @@ pub fn CheckoutPage() -> impl IntoView {
     let pending = RwSignal::new(None::<Attempt>);
     let result = RwSignal::new(None::<PurchaseResult>);
     let error = RwSignal::new(None::<String>);
+    // The member's coupons (server), when they were fetched (device time, to follow the
+    // server's clock from there), and the ones ticked.
+    let checkout = RwSignal::new(None::<CheckoutPreview>);
+    let checkout_at = RwSignal::new(0_i64);
+    let ticked = RwSignal::new(Vec::<i64>::new());
+    let preview_error = RwSignal::new(None::<String>);
+    // Only the newest preview request may answer: amounts change while one is out.
+    let preview_seq = StoredValue::new(0_u64);
     let scan_ref = NodeRef::<html::Input>::new();
     let amount_ref = NodeRef::<html::Input>::new();
 
@@ -189,6 +264,90 @@ pub fn CheckoutPage() -> impl IntoView {
         pending.set(None);
         result.set(None);
         error.set(None);
+        checkout.set(None);
+        ticked.set(Vec::new());
+        preview_error.set(None);
+        preview_seq.update_value(|n| *n += 1);
+    };
+
+    // Asks the server for the member's coupons (for the amount typed, if any). Nothing
+    // is spent; the list is what the cashier ticks from.
+    let fetch_checkout = move || {
+        let code = member_code.get_untracked();
+        if code.is_empty() || result.with_untracked(Option::is_some) {
+            return;
+        }
+        let amount_cents = Cents::parse_yuan(&amount.get_untracked()).map_or(0, Cents::get);
+        preview_seq.update_value(|n| *n += 1);
+        let seq = preview_seq.get_value();
+        spawn_local(async move {
+            let body = CheckoutPreviewRequest {
+                code,
+                amount_cents,
+                coupon_ids: Vec::new(),
+            };
+            let answer = api::checkout_preview(&body).await;
+            if preview_seq.get_value() != seq {
+                return;
+            }
+            match answer {
+                Ok(p) => {
+                    checkout_at.set(clock::device_unix());
+                    checkout.set(Some(p));
+                    preview_error.set(None);
+                }
+                Err(e) if e.is_unauthenticated() => to_login(),
+                // Before an amount is typed the server may refuse an empty basket; the
+                // list comes with the amount.
+                Err(e) if amount_cents == 0 && e.code() == codes::INVALID_AMOUNT => {}
+                Err(e) => preview_error.set(Some(e.code().to_string())),
+            }
+        });
+    };
+    let amount_gen = StoredValue::new(0_u64);
+    let amount_typed = move |value: String| {
+        amount.set(value);
+        amount_gen.update_value(|n| *n += 1);
+        let gen = amount_gen.get_value();
+        set_timeout(
+            move || {
+                if amount_gen.get_value() == gen {
+                    fetch_checkout();
+                }
+            },
+            PREVIEW_DEBOUNCE,
+        );
+    };
+
+    let wallet = Memo::new(move |_| {
+        checkout.with(|c| c.as_ref().map(|c| held_of(&c.coupons)).unwrap_or_default())
+    });
+    // The server's clock now, as far as the device can tell.
+    let server_now = move || {
+        checkout
+            .with(|c| c.as_ref().map(|c| c.server_unix))
+            .unwrap_or(0)
+            + clock::device_unix()
+            - checkout_at.get()
+    };
+    let store_code =
+        move || checkout.with(|c| c.as_ref().map(|c| c.store_code.clone()).unwrap_or_default());
+    let basket = Memo::new(move |_| Cents::parse_yuan(&amount.get()).ok().map(Cents::get));
+    // (coupon ids to send, the quote) for the basket typed.
+    let local_quote = Memo::new(move |_| {
+        let basket = basket.get()?;
+        let store = store_code();
+        let till = Till {
+            now: server_now(),
+            store_code: &store,
+            basket_cents: basket,
+        };
+        let ticked = ticked.get();
+        Some(wallet.with(|w| quote_for(w, &ticked, &till)))
+    });
+    let tick = move |id: i64| {
+        let next = wallet.with_untracked(|w| ticked.with_untracked(|t| toggle(w, t, id)));
+        ticked.set(next);
     };
 
     let lookup = move |ev: SubmitEvent| {
@@ -197,6 +356,24 @@ pub fn CheckoutPage() -> impl IntoView {
             return;
         }
         let typed = scan.get_untracked();
+        // A coupon code of the member on screen: tick it (the cashier keeps the member).
+        let theirs = coupons::normalize_code(&typed).and_then(|code| {
+            checkout.with_untracked(|c| {
+                c.as_ref()?
+                    .coupons
+                    .iter()
+                    .find(|c| c.coupon.code == code)
+                    .map(|c| c.coupon.id)
+            })
+        });
+        if let Some(id) = theirs {
+            if !ticked.with_untracked(|t| t.contains(&id)) && result.with_untracked(Option::is_none)
+            {
+                tick(id);
+            }
+            scan.set(String::new());
+            return;
+        }
         reset();
         scan.set(typed.clone());
         let parsed = match card_code::parse_code(&typed) {
@@ -219,6 +396,7 @@ pub fn CheckoutPage() -> impl IntoView {
                 Ok(m) => {
                     member.set(Some(m));
                     member_code.set(code);
+                    fetch_checkout();
                     request_animation_frame(move || focus(amount_ref));
                 }
                 Err(e) => {
@@ -241,10 +419,14 @@ pub fn CheckoutPage() -> impl IntoView {
             focus(amount_ref);
             return;
         };
+        let coupon_ids = local_quote
+            .with_untracked(|q| q.as_ref().map(|(ids, _)| ids.clone()))
+            .unwrap_or_default();
         let draft = Draft {
             code: member_code.get_untracked(),
             amount_cents: cents.get(),
             order_ref: order_ref.get_untracked().trim().to_string(),
+            coupon_ids,
         };
         let attempt = pending.with_untracked(|p| {
             attempt_for(p.as_ref(), draft, || {
@@ -264,12 +446,21 @@ pub fn CheckoutPage() -> impl IntoView {
                         }
                     });
                     result.set(Some(r));
+                    // Those coupons are spent: a coupon code scanned now is no longer
+                    // this purchase's.
+                    checkout.set(None);
+                    ticked.set(Vec::new());
                     scan.set(String::new());
                     request_animation_frame(move || focus(scan_ref));
                 }
                 Err(e) => {
                     if !e.may_have_taken_effect() {
                         pending.set(None);
+                    }
+                    // A coupon refused (used elsewhere meanwhile, expired): show the
+                    // wallet as it is now.
+                    if e.code().starts_with("coupon") {
+                        fetch_checkout();
                     }
                     fail(e);
                 }
@@ -290,10 +481,16 @@ pub fn CheckoutPage() -> impl IntoView {
         });
     };
 
+    let payable = move || {
+        local_quote.with(|q| match q {
+            Some((_, Ok(q))) => Some(q.payable_cents),
+            Some((_, Err(_))) | None => basket.get(),
+        })
+    };
     let preview_view = move || {
-        let p = tier_rules.with(|rules| {
-            member.with(|m| m.as_ref().and_then(|m| preview(rules, m, &amount.get())))
-        })?;
+        let pay = payable()?;
+        let p = tier_rules
+            .with(|rules| member.with(|m| m.as_ref().and_then(|m| preview(rules, m, pay))))?;
         let lang = i18n.lang();
         let line = fill(
             i18n.t(S::PreviewPoints),
@@ -313,6 +510,131 @@ pub fn CheckoutPage() -> impl IntoView {
         })
     };
 
+    // The member's coupons, each with a checkbox; greyed with the reason when this basket
+    // cannot use it.
+    let coupons_view = move || {
+        let list = checkout.with(|c| c.as_ref().map(|c| c.coupons.clone()))?;
+        let lang = i18n.lang();
+        let store = store_code();
+        let now = server_now();
+        let basket = basket.get();
+        let ticked_now = ticked.get();
+        let rows = list
+            .into_iter()
+            .map(|c| {
+                let id = c.coupon.id;
+                let held = c.coupon.to_held();
+                let till = Till {
+                    now,
+                    store_code: &store,
+                    basket_cents: basket.unwrap_or(0),
+                };
+                let refusal = match held.as_ref().map(|h| coupons::check(h, &till)) {
+                    Some(Ok(())) => None,
+                    // No amount yet: the minimum spend is not held against it.
+                    Some(Err(Refusal::MinSpend { .. })) if basket.is_none() => None,
+                    Some(Err(r)) => Some(r.code().to_string()),
+                    None => Some(c.refusal.clone().unwrap_or_default()),
+                };
+                let reason = refusal
+                    .as_deref()
+                    .map(|code| words::refusal_text(lang, code, c.coupon.min_spend_cents));
+                let on = ticked_now.contains(&id);
+                let unusable = reason.is_some();
+                let mut class = "checkout-coupon".to_string();
+                if unusable {
+                    class.push_str(" unusable");
+                }
+                if on {
+                    class.push_str(" ticked");
+                }
+                let note = words::benefit_note(lang, &c.coupon.benefit);
+                let terms = [
+                    Some(words::min_spend(lang, c.coupon.min_spend_cents)),
+                    note,
+                    Some(words::validity_text(
+                        lang,
+                        c.coupon.valid_from_ts,
+                        c.coupon.expires_ts,
+                        now,
+                    )),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|t| view! { <span>{t}</span> })
+                .collect::<Vec<_>>();
+                view! {
+                    <li class=class data-coupon-id=id.to_string()>
+                        <label class="coupon-row">
+                            <input
+                                type="checkbox"
+                                class="coupon-check"
+                                prop:checked=on
+                                disabled=unusable && !on
+                                on:change=move |_| tick(id)
+                            />
+                            <span class="cc-benefit">{words::benefit_big(lang, &c.coupon.benefit)}</span>
+                            <span class="cc-body">
+                                <span class="cc-name">{c.coupon.name.clone()}</span>
+                                <span class="cc-terms">{terms}</span>
+                            </span>
+                            {reason.map(|r| view! { <span class="cc-reason">{r}</span> })}
+                        </label>
+                    </li>
+                }
+            })
+            .collect_view();
+        let empty = checkout.with(|c| c.as_ref().is_some_and(|c| c.coupons.is_empty()));
+        Some(view! {
+            <section class="checkout-coupons">
+                <div class="field-label">{i18n.t(S::Coupons)}</div>
+                <p class="subtle" hidden=!empty>{i18n.t(S::NoCoupons)}</p>
+                <ul id="coupon-list" class="coupon-checks">{rows}</ul>
+            </section>
+        })
+    };
+
+    // 原价 / 优惠 / 应付, and the gifts to hand over.
+    let totals_view = move || {
+        let (_, quote) = local_quote.get()?;
+        let lang = i18n.lang();
+        let q = match quote {
+            Ok(q) => q,
+            Err((_, r)) => {
+                let text = errors::mall_error_text(lang, r.code());
+                return Some(view! { <p class="error">{text}</p> }.into_any());
+            }
+        };
+        let gifts: Vec<String> = q.lines.iter().filter_map(|l| l.gift.clone()).collect();
+        let gift_line = (!gifts.is_empty())
+            .then(|| fill(i18n.t(S::HandOverGifts), &[("items", &gifts.join("、"))]));
+        let yuan = |c: i64| {
+            Cents::paid(c)
+                .map(Cents::to_yuan_string)
+                .unwrap_or_default()
+        };
+        Some(
+            view! {
+                <dl id="checkout-totals" class="totals" aria-live="polite">
+                    <div>
+                        <dt>{i18n.t(S::Basket)}</dt>
+                        <dd id="basket-amount">{yuan(q.basket_cents)}</dd>
+                    </div>
+                    <div class="discount">
+                        <dt>{i18n.t(S::Discount)}</dt>
+                        <dd id="discount-amount">{format!("-{}", yuan(q.discount_cents))}</dd>
+                    </div>
+                    <div class="payable">
+                        <dt>{i18n.t(S::Payable)}</dt>
+                        <dd id="payable-amount">{yuan(q.payable_cents)}</dd>
+                    </div>
+                </dl>
+                {gift_line.map(|g| view! { <p class="gift-note">{g}</p> })}
+            }
+            .into_any(),
+        )
+    };
+
     let member_field = move |f: fn(&MemberSummary) -> String| {
         move || member.with(|m| m.as_ref().map(f).unwrap_or_default())
     };
@@ -326,10 +648,42 @@ pub fn CheckoutPage() -> impl IntoView {
         let upgraded = r
             .upgraded
             .then(|| fill(i18n.t(S::Upgraded), &[("tier", &tier)]));
+        let yuan = |c: i64| {
+            Cents::paid(c)
+                .map(Cents::to_yuan_string)
+                .unwrap_or_default()
+        };
+        let used = (!r.coupons_used.is_empty()).then(|| {
+            let names: Vec<&str> = r.coupons_used.iter().map(|l| l.name.as_str()).collect();
+            fill(i18n.t(S::CouponsUsed), &[("names", &names.join("、"))])
+        });
+        let gifts: Vec<&str> = r
+            .coupons_used
+            .iter()
+            .filter_map(|l| l.gift.as_deref())
+            .collect();
+        let gifts = (!gifts.is_empty())
+            .then(|| fill(i18n.t(S::HandOverGifts), &[("items", &gifts.join("、"))]));
+        let pack = (!r.gift_pack.is_empty())
+            .then(|| fill(i18n.t(S::GiftPack), &[("names", &r.gift_pack.join("、"))]));
+        let discounted = r.discount_cents > 0;
         Some(view! {
             <section id="purchase-result" class="result" role="status">
                 <h2>{i18n.t(S::ResultTitle)}</h2>
                 {upgraded.map(|u| view! { <p class="upgrade-notice">{u}</p> })}
+                {gifts.map(|g| view! { <p id="gift-items" class="gift-note big-gift">{g}</p> })}
+                {pack.map(|p| view! { <p id="gift-pack" class="gift-pack">{p}</p> })}
+                <dl class="result-grid" hidden=!discounted>
+                    <div>
+                        <dt>{i18n.t(S::Discount)}</dt>
+                        <dd id="result-discount">{format!("-{}", yuan(r.discount_cents))}</dd>
+                    </div>
+                    <div>
+                        <dt>{i18n.t(S::Paid)}</dt>
+                        <dd id="result-payable" class="big">{yuan(r.payable_cents)}</dd>
+                    </div>
+                </dl>
+                {used.map(|u| view! { <p id="result-coupons" class="subtle">{u}</p> })}
                 <dl class="result-grid">
                     <div>
                         <dt>{i18n.t(S::PointsEarned)}</dt>
@@ -411,7 +765,7 @@ pub fn CheckoutPage() -> impl IntoView {
                         </button>
                     </div>
                 </form>
-                <ErrorText error=error class="big-error" />
+                <ErrorText error=error class="big-error" texts=errors::mall_error_text />
                 <Show when=move || member.with(Option::is_some)>
                     <section class="member-box">
                         <div class="member-main">
@@ -449,7 +803,8 @@ pub fn CheckoutPage() -> impl IntoView {
                                 autocomplete="off"
                                 placeholder=i18n.tr(S::AmountPlaceholder)
                                 prop:value=amount
-                                on:input:target=move |ev| amount.set(ev.target().value())
+                                on:input:target=move |ev| amount_typed(ev.target().value())
+                                on:change=move |_| fetch_checkout()
                             />
                         </label>
                         <label class="field">
@@ -463,6 +818,9 @@ pub fn CheckoutPage() -> impl IntoView {
                                 on:input:target=move |ev| order_ref.set(ev.target().value())
                             />
                         </label>
+                        {coupons_view}
+                        <ErrorText error=preview_error texts=errors::mall_error_text />
+                        {totals_view}
                         {preview_view}
                         <button
                             id="record-purchase"
@@ -495,6 +853,7 @@ mod tests {
             code: "8600012345123456".into(),
             amount_cents: amount,
             order_ref: order_ref.into(),
+            coupon_ids: Vec::new(),
         }
     }
 
@@ -547,11 +906,114 @@ mod tests {
             points: 0,
             growth: 1900,
         };
-        let p = preview(&rules, &member, "100.50").unwrap();
+        let p = preview(&rules, &member, 10_050).unwrap();
         assert_eq!((p.points, p.growth), (120, 100));
         assert_eq!(p.upgrade_to, Some(("gold".into(), "GOLD".into())));
-        let small = preview(&rules, &member, "10").unwrap();
+        let small = preview(&rules, &member, 1000).unwrap();
         assert_eq!(small.upgrade_to, None);
-        assert!(preview(&rules, &member, "abc").is_none());
+        // A purchase the coupons pay in full earns nothing.
+        let free = preview(&rules, &member, 0).unwrap();
+        assert_eq!((free.points, free.growth), (0, 0));
+        assert!(preview(&rules, &member, -1).is_none());
+    }
+
+    fn held(
+        id: i64,
+        template_id: i64,
+        benefit: coupons::Benefit,
+        min: i64,
+        stackable: bool,
+    ) -> Held {
+        Held {
+            id,
+            template_id,
+            terms: coupons::Terms {
+                benefit,
+                min_spend_cents: min,
+                stackable,
+                store_codes: vec![],
+            },
+            valid_from: 0,
+            expires_at: 2_000_000_000,
+            unused: true,
+        }
+    }
+
+    fn off(cents: i64) -> coupons::Benefit {
+        coupons::Benefit::AmountOff { off_cents: cents }
+    }
+
+    #[test]
+    fn ticking_keeps_only_what_may_go_together() {
+        let wallet = vec![
+            held(1, 10, off(2000), 10_000, false),
+            held(2, 20, off(500), 0, true),
+            held(
+                3,
+                30,
+                coupons::Benefit::PercentOff {
+                    percent_off: 10,
+                    cap_cents: None,
+                },
+                0,
+                true,
+            ),
+            held(4, 20, off(500), 0, true),
+        ];
+        assert_eq!(toggle(&wallet, &[], 2), vec![2]);
+        assert_eq!(toggle(&wallet, &[2], 3), vec![2, 3]);
+        // A non-stackable one goes alone, and a stackable one drops it.
+        assert_eq!(toggle(&wallet, &[2, 3], 1), vec![1]);
+        assert_eq!(toggle(&wallet, &[1], 3), vec![3]);
+        // One per template.
+        assert_eq!(toggle(&wallet, &[2, 3], 4), vec![3, 4]);
+        // Unticking.
+        assert_eq!(toggle(&wallet, &[2, 3], 2), vec![3]);
+        assert_eq!(toggle(&wallet, &[2], 99), vec![2]);
+    }
+
+    #[test]
+    fn the_quote_counts_only_coupons_this_basket_allows() {
+        let wallet = vec![
+            held(1, 10, off(2000), 10_000, false),
+            held(2, 20, off(500), 0, true),
+            held(
+                3,
+                30,
+                coupons::Benefit::PercentOff {
+                    percent_off: 10,
+                    cap_cents: None,
+                },
+                0,
+                true,
+            ),
+        ];
+        let till = |basket| Till {
+            now: 1_800_000_000,
+            store_code: "S001",
+            basket_cents: basket,
+        };
+        let (ids, q) = quote_for(&wallet, &[1], &till(12_000));
+        assert_eq!(ids, vec![1]);
+        assert_eq!(q.unwrap().payable_cents, 10_000);
+        // Below the minimum spend: not counted, not sent.
+        let (ids, q) = quote_for(&wallet, &[1], &till(9_000));
+        assert!(ids.is_empty());
+        assert_eq!(q.unwrap().payable_cents, 9_000);
+        // ¥5 off first, then 10 % of the rest: 100 - 5 = 95, - 9.50 = 85.50.
+        let (ids, q) = quote_for(&wallet, &[3, 2], &till(10_000));
+        assert_eq!(ids, vec![2, 3]);
+        assert_eq!(q.unwrap().payable_cents, 8_550);
+    }
+
+    #[test]
+    fn a_retry_with_other_coupons_is_a_new_purchase() {
+        let first = attempt_for(None, draft(8850, ""), || ("k1".into(), "POS-1".into()));
+        assert_eq!(first.body.coupon_ids, None);
+        let mut with = draft(8850, "");
+        with.coupon_ids = vec![7];
+        let next = attempt_for(Some(&first), with, || ("k2".into(), "POS-2".into()));
+        assert_eq!(next.idempotency_key, "k2");
+        assert_eq!(next.body.coupon_ids, Some(vec![7]));
     }
 }

@@ -16,6 +16,19 @@ use crate::session;
 /// Fallback when the server does not say how long to wait before resending.
 const RESEND_SECS: i64 = 60;
 
+/// `?next=/claim/…`: where to go once signed in. Only a path on this site, so a link
+/// cannot send a member elsewhere after signing in.
+fn next_path() -> Option<String> {
+    let search = window().location().search().ok()?;
+    let raw = search.strip_prefix("?next=")?;
+    let next = String::from(js_sys::decode_uri_component(raw).ok()?);
+    safe_next(&next).then_some(next)
+}
+
+fn safe_next(next: &str) -> bool {
+    next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', ':'])
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = I18n::get();
@@ -113,7 +126,13 @@ pub fn LoginPage() -> impl IntoView {
                     // A different member may have used this device before.
                     session::clear();
                     session::save_me(&me);
-                    nav.replace(MemberScreen::Card);
+                    match next_path() {
+                        // Another bundle (a claim link, the wallet): a page load.
+                        Some(next) => {
+                            let _ = window().location().replace(&next);
+                        }
+                        None => nav.replace(MemberScreen::Card),
+                    }
                 }
                 Err(e) => {
                     if e.code() == codes::NAME_REQUIRED {
@@ -239,5 +258,20 @@ pub fn LoginPage() -> impl IntoView {
                 </form>
             </main>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert!(safe_next("/claim/K7M2P9QRSTUVWXYZ"));
+        assert!(safe_next("/coupons/"));
+        assert!(!safe_next("//evil.example/"));
+        assert!(!safe_next("https://evil.example/"));
+        assert!(!safe_next("/\\evil.example"));
+        assert!(!safe_next("claim"));
     }
 }

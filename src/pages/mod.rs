@@ -7,3 +7,4 @@ pub mod login;
 pub mod mall;
 pub mod staff_login;
 pub mod staff_order;
+pub mod wallet;

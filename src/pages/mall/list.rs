@@ -12,9 +12,10 @@ use super::{
 use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
-use crate::i18n::{errors, fill, mall::Ml, I18n};
+use crate::i18n::{errors, fill, mall::Ml, wallet::W, I18n};
 use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
+use crate::pages::wallet::Tab;
 
 #[component]
 pub fn ListPage() -> impl IntoView {
@@ -170,9 +171,14 @@ pub fn ListPage() -> impl IntoView {
                         {move || state.points().map(|p| p.to_string()).unwrap_or_else(|| "—".into())}
                     </div>
                 </div>
-                <Link to=MallScreen::Orders id="my-orders-link" class="button secondary">
-                    {i18n.tr(Ml::MyOrders)}
-                </Link>
+                <div class="mall-summary-links">
+                    <Link to=MallScreen::Wallet(Tab::Usable) id="wallet-link" class="button secondary">
+                        {i18n.tr(W::Coupons)}
+                    </Link>
+                    <Link to=MallScreen::Orders id="my-orders-link" class="button secondary">
+                        {i18n.tr(Ml::MyOrders)}
+                    </Link>
+                </div>
             </section>
             <div class="chips" role="toolbar">
                 {chip_button(Some("chip-all"), Chip::All, Signal::derive(move || i18n.t(Ml::All).to_string()))}

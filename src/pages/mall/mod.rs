@@ -223,6 +223,7 @@ mod tests {
             locked: false,
             available_from: None,
             available_until: None,
+            coupon_template_id: None,
         }
     }
 
