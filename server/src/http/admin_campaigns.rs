@@ -12,6 +12,7 @@ use member_core::dto::{
     IssueCouponsRequest, IssueCouponsResult, IssueSkip, NewCampaign,
 };
 
+use super::admin_mall::{parse_time, text};
 use super::admin_points::{reason, require_admin};
 use super::error::{ApiError, ApiResult};
 use super::extract::{IdempotencyKey, Json, Path, StaffSession};
@@ -43,9 +44,6 @@ const KINDS: [&str; 6] = [
     "winback",
     "claim",
 ];
-/// 2000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: a time outside can only be a typo.
-const EARLIEST: i64 = 946_684_800;
-const LATEST: i64 = 253_402_300_799;
 
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::invalid_input(message)
@@ -84,32 +82,6 @@ pub fn view(c: CampaignFull) -> AdminCampaign {
             returned: c.stats.returned,
         },
     }
-}
-
-fn parse_time(field: &str, raw: &str) -> ApiResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(raw.trim())
-        .ok()
-        .map(|t| t.timestamp())
-        .filter(|t| (EARLIEST..=LATEST).contains(t))
-        .ok_or_else(|| {
-            bad(format!(
-                "{field} 须为 RFC 3339 时间，如 2026-05-01T00:00:00+08:00 / \
-                 {field} must be an RFC 3339 time, e.g. 2026-05-01T00:00:00+08:00"
-            ))
-        })
-}
-
-/// Single-line text: trimmed, 1–`MAX_NAME_CHARS` characters, no control characters.
-fn name(raw: &str) -> ApiResult<String> {
-    let t = raw.trim();
-    let n = t.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS || t.chars().any(char::is_control) {
-        return Err(bad(format!(
-            "name 须为 1–{MAX_NAME_CHARS} 个字且不含控制字符 / \
-             name must be 1–{MAX_NAME_CHARS} characters without control characters"
-        )));
-    }
-    Ok(t.to_string())
 }
 
 /// A tier code that exists (Postgres refuses NUL in text, so odd input never reaches it).
@@ -203,7 +175,7 @@ async fn check_new(state: &AppState, req: &NewCampaign) -> ApiResult<NewCampaign
     only_for(kind, "total_cap", req.total_cap.is_some(), &["claim"])?;
     let mut row = NewCampaignRow {
         kind: kind.to_string(),
-        name: name(&req.name)?,
+        name: text("name", &req.name, 1, MAX_NAME_CHARS)?,
         pack: Vec::new(),
         tier_code: None,
         birthday_window: None,
@@ -378,7 +350,11 @@ pub async fn update(
 ) -> ApiResult<Json<AdminCampaign>> {
     require_admin(&session)?;
     let id = campaign_id(&id)?;
-    let new_name = patch.name.as_deref().map(name).transpose()?;
+    let new_name = patch
+        .name
+        .as_deref()
+        .map(|n| text("name", n, 1, MAX_NAME_CHARS))
+        .transpose()?;
     let new_ends = patch
         .ends_at
         .as_ref()
