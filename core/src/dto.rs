@@ -13,6 +13,9 @@ macro_rules! wire {
     };
 }
 
+mod tiers;
+pub use tiers::*;
+
 wire! {
     /// `{"error":{"code","message"}}`
     pub struct ErrorBody {
@@ -90,6 +93,13 @@ wire! {
         /// Of those, the ones not yet seen in the wallet (the card's red dot).
         #[serde(default)]
         pub coupons_new: i64,
+        /// What keeping the tier takes ("保级"); absent at the entry tier and when tiers
+        /// never drop.
+        #[serde(default)]
+        pub keep: Option<KeepTierView>,
+        /// Unread messages in the inbox (the card's bell).
+        #[serde(default)]
+        pub notifications_unread: i64,
     }
 
     pub struct ExpiringPoints {
@@ -178,6 +188,18 @@ wire! {
         /// Names of the coupons an upgrade put in the wallet (upgrade gift pack).
         #[serde(default)]
         pub gift_pack: Vec<String>,
+        /// Points an upgrade gave (the tiers' `upgrade_points`), in `points` already.
+        #[serde(default)]
+        pub upgrade_points: i64,
+        /// Growth a one-time task gave with this purchase (the first purchase).
+        #[serde(default)]
+        pub task_growth: i64,
+        /// The member-day multipliers applied.
+        #[serde(default)]
+        pub member_day: bool,
+        /// The tier's birthday-month points multiplier applied.
+        #[serde(default)]
+        pub birthday_month: bool,
     }
 
     /// GET /api/v1/me/points/history?cursor=…
@@ -1000,6 +1022,8 @@ pub mod codes {
     pub const ORDER_CLOSED: &str = "order_closed";
     /// The purchase was already refunded.
     pub const ALREADY_REFUNDED: &str = "already_refunded";
+    /// A tier program version that breaks the program's rules (message says which).
+    pub const INVALID_PROGRAM: &str = "invalid_program";
 }
 
 #[cfg(test)]

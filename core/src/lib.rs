@@ -10,4 +10,5 @@ pub mod mall;
 pub mod money;
 pub mod phone;
 pub mod points;
+pub mod tier_program;
 pub mod tiers;

@@ -159,7 +159,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     if config.dev {
         db::seed::dev(&db, clock.now()).await?;
     } else {
-        db::seed::default_tiers_if_empty(&db).await?;
+        db::seed::default_tiers_if_empty(&db, clock.now()).await?;
     }
     let state = AppState {
         db,

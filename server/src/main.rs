@@ -169,7 +169,7 @@ async fn create_admin(database_url: &str, username: &str) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    db::seed::default_tiers_if_empty(&db)
+    db::seed::default_tiers_if_empty(&db, chrono::Utc::now().timestamp())
         .await
         .map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp();

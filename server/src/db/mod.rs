@@ -14,12 +14,15 @@ pub mod checkout;
 pub mod cleanup;
 pub mod coupon_templates;
 pub mod coupons;
+pub mod growth;
 pub mod idempotency;
+pub mod leases;
 pub mod ledger;
 pub mod limits;
 pub mod mall;
 pub mod mall_orders;
 pub mod members;
+pub mod notifications;
 pub mod otp;
 pub mod outbox;
 pub mod profile;
@@ -28,6 +31,7 @@ pub mod refunds;
 pub mod seed;
 pub mod sessions;
 pub mod staff;
+pub mod tier_program;
 pub mod tiers;
 pub mod wallet;
 
@@ -114,6 +118,9 @@ pub enum DbError {
     /// A claim link that has ended, not started, or been switched off.
     #[error("campaign closed")]
     CampaignClosed,
+    /// A tier program version that breaks the program's rules (the text says which).
+    #[error("invalid tier program: {0}")]
+    InvalidProgram(String),
 }
 
 #[derive(Clone)]

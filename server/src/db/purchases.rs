@@ -91,7 +91,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let key = CardKey::from_slice(&card.card_key).ok_or(DbError::Corrupt("card key length"))?;
     let step = verify_totp(&key, p.totp, p.now, card.last_code_step).map_err(DbError::CardCode)?;
 
-    let program = tiers::all_in(&mut tx).await?;
+    let program = tiers::all_in(&mut tx, p.now).await?;
     let expiry = ledger::expiry_rule_in(&mut tx).await?;
     if program.is_empty() {
         return Err(DbError::NoTiers);
@@ -170,6 +170,10 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
             .map(checkout::Quoted::line_views)
             .unwrap_or_default(),
         gift_pack,
+        upgrade_points: 0,
+        task_growth: 0,
+        member_day: false,
+        birthday_month: false,
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let mut stmts = vec![

@@ -1,7 +1,7 @@
 use member_core::tiers::{sorted, TierRule};
 use sqlx::AnyConnection;
 
-use super::{Db, DbError};
+use super::{tier_program, Db, DbError};
 
 #[derive(sqlx::FromRow)]
 struct TierRow {
@@ -25,14 +25,20 @@ impl From<TierRow> for TierRule {
 const SELECT: &str = "SELECT code, name, growth_threshold, points_per_yuan_pct FROM tiers \
                       ORDER BY growth_threshold";
 
-/// The program's tiers, lowest first.
-pub async fn all(db: &Db) -> Result<Vec<TierRule>, DbError> {
-    let rows: Vec<TierRow> = sqlx::query_as(SELECT).fetch_all(db.reader()).await?;
-    Ok(sorted(rows.into_iter().map(TierRule::from).collect()))
+/// The tiers of the program version in effect at `now`, lowest first.
+pub async fn all(db: &Db, now: i64) -> Result<Vec<TierRule>, DbError> {
+    let version = tier_program::in_effect(db, now).await?;
+    Ok(member_core::tier_program::tier_rules(&version.program))
 }
 
 /// Same, inside a transaction (reads what the transaction sees).
-pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<TierRule>, DbError> {
+pub async fn all_in(conn: &mut AnyConnection, now: i64) -> Result<Vec<TierRule>, DbError> {
+    let version = tier_program::in_effect_in(conn, now).await?;
+    Ok(member_core::tier_program::tier_rules(&version.program))
+}
+
+/// The `tiers` table as it is (the catalogue of codes), lowest first.
+pub async fn catalogue_in(conn: &mut AnyConnection) -> Result<Vec<TierRule>, DbError> {
     let rows: Vec<TierRow> = sqlx::query_as(SELECT).fetch_all(conn).await?;
     Ok(sorted(rows.into_iter().map(TierRule::from).collect()))
 }

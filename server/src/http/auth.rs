@@ -139,7 +139,7 @@ pub async fn verify(
     let member = members::by_id(&state.db, signed_in.member_id)
         .await?
         .ok_or(ApiError::Internal)?;
-    let tiers = db::tiers::all(&state.db).await?;
+    let tiers = db::tiers::all(&state.db, state.clock.now()).await?;
     let mut view = me_view(&member, &tiers, signed_in.new_member);
     (view.coupons_usable, view.coupons_new) =
         db::wallet::card_counts(&state.db, member.id, now).await?;

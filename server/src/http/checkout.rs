@@ -74,7 +74,7 @@ pub async fn preview(
     // Usable first; within each group the soonest expiry first (the listing's order).
     coupons.sort_by_key(|c| !c.usable);
     let quoted = checkout::quote_rows(named, &req.coupon_ids, &till)?;
-    let program = tiers::all(&state.db).await?;
+    let program = tiers::all(&state.db, state.clock.now()).await?;
     let payable = Cents::paid(quoted.quote.payable_cents).map_err(|_| ApiError::Internal)?;
     let points_earned =
         apply_purchase(&program, &member.tier_code, member.growth, payable).points_earned;

@@ -213,6 +213,10 @@ impl From<DbError> for ApiError {
                 codes::CAMPAIGN_CLOSED,
                 "活动已结束 / This offer has ended".into(),
             ),
+            DbError::InvalidProgram(why) => Self::BadRequest(
+                codes::INVALID_PROGRAM,
+                format!("等级规则无效 / Invalid tier program: {why}"),
+            ),
             DbError::Sqlx(sqlx::Error::PoolTimedOut) => Self::Timeout,
             DbError::Conflict => {
                 tracing::warn!("write refused by a concurrent change; client may retry");

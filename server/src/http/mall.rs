@@ -97,7 +97,7 @@ async fn who(state: &AppState, session: &MemberSession) -> ApiResult<(i64, usize
     let member = members::by_id(&state.db, session.member_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let tiers = db::tiers::all(&state.db).await?;
+    let tiers = db::tiers::all(&state.db, state.clock.now()).await?;
     let member_rank = rank(&tiers, &member.tier_code).unwrap_or(0);
     // What can be spent now: points due to expire are gone for redeeming even before
     // the expiry job reaches them (as on the card).

@@ -32,7 +32,7 @@ fn card_key(m: &MemberRow) -> ApiResult<CardKey> {
     responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: MemberSession) -> ApiResult<Json<MeView>> {
     let member = load(&state, &session).await?;
-    let tiers = db::tiers::all(&state.db).await?;
+    let tiers = db::tiers::all(&state.db, state.clock.now()).await?;
     let batches = db::ledger::batches(&state.db, member.id).await?;
     let now = state.clock.now();
     let mut view = me_view(&member, &tiers, false);

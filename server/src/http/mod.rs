@@ -12,6 +12,7 @@ pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod idempotent;
+pub mod inbox;
 pub mod mall;
 pub mod mall_staff;
 pub mod me;
@@ -20,6 +21,9 @@ pub mod ops;
 pub mod refunds;
 pub mod staff;
 pub mod static_files;
+pub mod tasks;
+pub mod tier_admin;
+pub mod tier_me;
 pub mod views;
 pub mod wallet;
 
@@ -125,6 +129,16 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
             "/api/v1/admin/coupon-templates/{id}",
             axum::routing::patch(admin_coupons::update),
         );
+    routes = routes
+        .route(
+            "/api/v1/admin/tier-program",
+            get(tier_admin::versions).post(tier_admin::create),
+        )
+        .route("/api/v1/me/tier", get(tier_me::status))
+        .route("/api/v1/me/growth", get(tier_me::growth))
+        .route("/api/v1/me/notifications", get(inbox::list))
+        .route("/api/v1/me/notifications/read", post(inbox::read))
+        .route("/api/v1/me/check-in", post(tasks::check_in));
     if state.dev {
         routes = routes.route("/api/v1/dev/outbox", get(dev::outbox));
     }

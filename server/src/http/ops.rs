@@ -46,7 +46,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
               (status = 500, body = ErrorBody)))]
 pub async fn tiers(State(state): State<AppState>) -> ApiResult<Json<Vec<TierView>>> {
     Ok(Json(
-        db::tiers::all(&state.db)
+        db::tiers::all(&state.db, state.clock.now())
             .await?
             .into_iter()
             .map(|t| TierView {

@@ -47,6 +47,8 @@ pub fn me_view(m: &MemberRow, tiers: &[TierRule], new_member: bool) -> MeView {
         expiring: None,
         coupons_usable: 0,
         coupons_new: 0,
+        keep: None,
+        notifications_unread: 0,
     }
 }
 

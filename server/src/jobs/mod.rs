@@ -3,6 +3,7 @@
 
 pub mod campaigns;
 pub mod expiry;
+pub mod tiers;
 
 use std::time::Duration;
 
