@@ -87,6 +87,9 @@ ALTER TABLE members ADD COLUMN warned_for INTEGER;
 ALTER TABLE members ADD COLUMN window_spend_cents INTEGER NOT NULL DEFAULT 0
     CHECK (window_spend_cents >= 0);
 ALTER TABLE members ADD COLUMN growth_recount_at INTEGER;
+-- After an evaluation drops a tier, growth counts only from the evaluated period's start
+-- (so the growth that was judged too little doesn't upgrade the member straight back).
+ALTER TABLE members ADD COLUMN growth_since INTEGER;
 -- Local day number (days since 1970-01-01 in Asia/Shanghai) decay was applied through.
 ALTER TABLE members ADD COLUMN decayed_through INTEGER;
 CREATE INDEX members_period_end ON members (period_end);

@@ -87,30 +87,36 @@ impl Event {
 
     /// The row and the member's window sums, as two statements for a batch.
     pub fn statements(&self) -> [Stmt; 2] {
-        [
-            Stmt::new(
-                INSERT_EVENT,
-                vec![
-                    Arg::Int(self.member_id),
-                    Arg::Text(self.kind.as_str().into()),
-                    Arg::Int(self.growth),
-                    Arg::Int(self.spend_cents),
-                    Arg::Text(self.note.clone()),
-                    Arg::Int(self.at),
-                    Arg::OptInt(self.counts_until),
-                    Arg::Int(i64::from(self.in_period)),
-                ],
-            ),
-            Stmt::new(
-                APPLY_TO_MEMBER,
-                vec![
-                    Arg::Int(self.growth),
-                    Arg::Int(self.spend_cents),
-                    Arg::OptInt(self.counts_until),
-                    Arg::Int(self.member_id),
-                ],
-            ),
-        ]
+        [self.insert_statement(), self.apply_statement()]
+    }
+
+    /// The row alone (for a caller that moves the member's sums in its own update).
+    pub fn insert_statement(&self) -> Stmt {
+        Stmt::new(
+            INSERT_EVENT,
+            vec![
+                Arg::Int(self.member_id),
+                Arg::Text(self.kind.as_str().into()),
+                Arg::Int(self.growth),
+                Arg::Int(self.spend_cents),
+                Arg::Text(self.note.clone()),
+                Arg::Int(self.at),
+                Arg::OptInt(self.counts_until),
+                Arg::Int(i64::from(self.in_period)),
+            ],
+        )
+    }
+
+    pub fn apply_statement(&self) -> Stmt {
+        Stmt::new(
+            APPLY_TO_MEMBER,
+            vec![
+                Arg::Int(self.growth),
+                Arg::Int(self.spend_cents),
+                Arg::OptInt(self.counts_until),
+                Arg::Int(self.member_id),
+            ],
+        )
     }
 }
 
@@ -120,5 +126,16 @@ pub const INSERT_TASK: &str = "INSERT INTO growth_tasks (member_id, task, period
                                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
 /// Growth and spend a member earned in `[start, end)` for evaluation periods.
-pub const PERIOD_SUMS: &str = "SELECT COALESCE(SUM(growth), 0), COALESCE(SUM(spend_cents), 0) \
+pub const PERIOD_SUMS: &str = "SELECT CAST(COALESCE(SUM(growth), 0) AS BIGINT), \
+            CAST(COALESCE(SUM(spend_cents), 0) AS BIGINT) \
      FROM growth_events WHERE member_id = $1 AND in_period = 1 AND at >= $2 AND at < $3";
+
+/// The window's sums at `$2` and when the next event leaves it, for member `$1`, counting
+/// events from `$3` on (the member's `growth_since`, 0 when none).
+pub const WINDOW_SUMS: &str = "SELECT \
+        CAST(COALESCE(SUM(CASE WHEN counts_until IS NULL OR counts_until > $2 THEN growth \
+                               ELSE 0 END), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN counts_until IS NULL OR counts_until > $2 THEN spend_cents \
+                               ELSE 0 END), 0) AS BIGINT), \
+        MIN(CASE WHEN counts_until > $2 THEN counts_until END) \
+     FROM growth_events WHERE member_id = $1 AND at >= $3";

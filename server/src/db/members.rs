@@ -18,10 +18,25 @@ pub struct MemberRow {
     pub card_key: Vec<u8>,
     pub last_code_step: Option<i64>,
     pub marketing_consent: i64,
+    pub window_spend_cents: i64,
+    pub birth_month: Option<i64>,
+    pub birth_day: Option<i64>,
+    /// The current evaluation period (`None` when the tier is not evaluated).
+    pub period_start: Option<i64>,
+    pub period_end: Option<i64>,
+}
+
+impl MemberRow {
+    pub fn birthday(&self) -> Option<member_core::coupons::Birthday> {
+        let m = u32::try_from(self.birth_month?).ok()?;
+        let d = u32::try_from(self.birth_day?).ok()?;
+        member_core::coupons::Birthday::new(m, d)
+    }
 }
 
 const COLUMNS: &str = "id, member_no, phone, name, tier_code, points, growth, card_key, \
-                       last_code_step, marketing_consent";
+                       last_code_step, marketing_consent, window_spend_cents, birth_month, \
+                       birth_day, period_start, period_end";
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<MemberRow>, DbError> {
     Ok(
@@ -44,7 +59,8 @@ pub struct ScannedRow {
 pub async fn scanned(db: &Db, member_no: &str) -> Result<Option<ScannedRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.member_no, m.phone, m.name, m.tier_code, m.points, m.growth, m.card_key, \
-                m.last_code_step, m.marketing_consent, t.name AS tier_name \
+                m.last_code_step, m.marketing_consent, m.window_spend_cents, m.birth_month, \
+                m.birth_day, m.period_start, m.period_end, t.name AS tier_name \
          FROM members m JOIN tiers t ON t.code = m.tier_code WHERE m.member_no = $1",
     )
     .bind(member_no)

@@ -31,7 +31,11 @@ pub mod refunds;
 pub mod seed;
 pub mod sessions;
 pub mod staff;
+pub mod tasks;
+pub mod tier_eval;
+pub mod tier_moves;
 pub mod tier_program;
+pub mod tier_status;
 pub mod tiers;
 pub mod wallet;
 

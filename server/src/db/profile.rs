@@ -4,7 +4,9 @@
 
 use member_core::coupons::birthday_change_allowed;
 
-use super::{audit, Backend, Db, DbError};
+use member_core::tier_program::Task;
+
+use super::{audit, tasks, Backend, Db, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Profile {
@@ -123,6 +125,18 @@ pub async fn update(db: &Db, u: Update<'_>) -> Result<Profile, DbError> {
             "member.marketing_consent",
             &actor,
             &format!("marketing_consent={}", after.marketing_consent),
+            u.now,
+        )
+        .await?;
+    }
+    // Name and birthday complete the profile: a growth task, once ever.
+    if !after.name.trim().is_empty() && after.birth_month.is_some() && after.birth_day.is_some() {
+        tasks::complete_in(
+            &mut tx,
+            db.backend(),
+            u.member_id,
+            Task::ProfileCompleted,
+            &actor,
             u.now,
         )
         .await?;

@@ -6,14 +6,19 @@
 //! sent before coupons existed: the coupon work is only done when asked for.
 
 use member_core::card_code::{verify_totp, CardCodeError, CardKey};
+use member_core::coupons::Birthday;
 use member_core::coupons::Till;
 use member_core::dto::{PurchaseResult, TierRef};
 use member_core::money::Cents;
-use member_core::tiers::apply_purchase;
+use member_core::tier_program::{self, Standing, Task};
 
 use super::batch::{self, Arg, Refusal, Stmt};
+use super::growth::{self, Event};
 use super::ledger::{self, Entry};
-use super::{audit, checkout, coupons, idempotency, tiers, Backend, Db, DbError};
+use super::{
+    audit, checkout, coupons, idempotency, tier_moves, tier_program as versions, Backend, Db,
+    DbError,
+};
 
 pub struct NewPurchase<'a> {
     pub staff_id: i64,
@@ -44,26 +49,38 @@ struct Card {
     growth: i64,
     points: i64,
     points_debt: i64,
+    window_spend_cents: i64,
+    birth_month: Option<i64>,
+    birth_day: Option<i64>,
+    last_purchase_at: Option<i64>,
 }
 
 /// The member row, locked for the rest of the transaction: SQLite's write transaction
 /// (BEGIN IMMEDIATE) already excludes other writers; Postgres needs the row lock, and
 /// after waiting for it reads the latest committed row.
 const SELECT_CARD_SQLITE: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points, \
-                                  points_debt FROM members WHERE member_no = $1";
+                                  points_debt, window_spend_cents, birth_month, birth_day, \
+                                  last_purchase_at FROM members WHERE member_no = $1";
 const SELECT_CARD_PG: &str = "SELECT id, card_key, last_code_step, tier_code, growth, points, \
-                              points_debt FROM members WHERE member_no = $1 FOR NO KEY UPDATE";
+                              points_debt, window_spend_cents, birth_month, birth_day, \
+                              last_purchase_at FROM members WHERE member_no = $1 \
+                              FOR NO KEY UPDATE";
 
 const INSERT_PURCHASE: &str =
     "INSERT INTO purchases (member_id, store_id, staff_id, order_ref, amount_cents, \
                             points_earned, growth_earned, created_at, discount_cents) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-/// Growth moves by increment (never written from a value computed in Rust), and the
-/// step condition makes the code single-use even if the lock above were missing.
-/// `last_purchase_at` feeds the win-back campaigns.
+/// Growth and spend move by increment (never written from a value computed in Rust),
+/// like `growth::APPLY_TO_MEMBER` does for other events (the purchase's growth event is
+/// folded into this one update to keep the hot path at one member write); the step
+/// condition makes the code single-use even if the lock above were missing.
+/// `last_purchase_at` feeds the win-back campaigns and decay.
 const UPDATE_MEMBER: &str = "UPDATE members SET growth = growth + $1, tier_code = $2, \
-                             last_code_step = $3, last_purchase_at = $5 \
-                             WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
+        last_code_step = $3, last_purchase_at = $5, window_spend_cents = window_spend_cents + $6, \
+        growth_recount_at = CASE WHEN $7 IS NULL THEN growth_recount_at \
+                                 WHEN growth_recount_at IS NULL OR growth_recount_at > $7 THEN $7 \
+                                 ELSE growth_recount_at END \
+     WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
 
 pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let (mut tx, claim_id) = match idempotency::begin(
@@ -91,11 +108,9 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let key = CardKey::from_slice(&card.card_key).ok_or(DbError::Corrupt("card key length"))?;
     let step = verify_totp(&key, p.totp, p.now, card.last_code_step).map_err(DbError::CardCode)?;
 
-    let program = tiers::all_in(&mut tx, p.now).await?;
+    let version = versions::in_effect_in(&mut tx, p.now).await?;
+    let program = &version.program;
     let expiry = ledger::expiry_rule_in(&mut tx).await?;
-    if program.is_empty() {
-        return Err(DbError::NoTiers);
-    }
     // Coupons are read after the member lock above: a concurrent purchase of this
     // member waits there and then finds them used.
     let quoted = if p.coupon_ids.is_empty() {
@@ -112,10 +127,39 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     // Points and growth are earned on what was paid.
     let payable = Cents::paid(p.amount.get() - discount)
         .map_err(|_| DbError::Corrupt("discount larger than the basket"))?;
-    let outcome = apply_purchase(&program, &card.tier_code, card.growth, payable);
-    let gift_pack = if outcome.upgraded {
-        let passed = passed_tiers(&program, &card.tier_code, &outcome.tier_code);
-        coupons::grant_upgrade(&mut tx, card.id, &passed, &outcome.tier_code, p.now)
+    let current = tier_program::index_of(program, &card.tier_code)
+        .unwrap_or_else(|| tier_program::reached(program, Standing::default()));
+    let birthday = match (card.birth_month, card.birth_day) {
+        (Some(m), Some(d)) => u32::try_from(m)
+            .ok()
+            .zip(u32::try_from(d).ok())
+            .and_then(|(m, d)| Birthday::new(m, d)),
+        _ => None,
+    };
+    let earned = tier_program::earn(program, current, payable, p.now, birthday);
+    // The first purchase's task growth counts for the upgrade check with the purchase.
+    let first_purchase = Task::FirstPurchase.growth(program);
+    let task_growth = if card.last_purchase_at.is_none() && first_purchase > 0 {
+        first_purchase
+    } else {
+        0
+    };
+    let after = Standing {
+        growth: card.growth.saturating_add(earned.growth + task_growth),
+        spend_cents: card.window_spend_cents.saturating_add(payable.get()),
+    };
+    let up = tier_program::upgrade(program, current, after);
+    let new_tier = program
+        .tiers
+        .get(up.as_ref().map_or(current, |u| u.to))
+        .map_or_else(|| card.tier_code.clone(), |t| t.code.clone());
+    let gift_pack = if let Some(u) = &up {
+        let passed: Vec<String> = u
+            .passed
+            .iter()
+            .filter_map(|&i| program.tiers.get(i).map(|t| t.code.clone()))
+            .collect();
+        coupons::grant_upgrade(&mut tx, card.id, &passed, &new_tier, p.now)
             .await?
             .into_iter()
             .map(|(_, name)| name)
@@ -124,11 +168,13 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         Vec::new()
     };
     let tier_name = program
+        .tiers
         .iter()
-        .find(|t| t.code == outcome.tier_code)
-        .map_or_else(|| outcome.tier_code.clone(), |t| t.name.clone());
+        .find(|t| t.code == new_tier)
+        .map_or_else(|| new_tier.clone(), |t| t.name.clone());
+    let upgrade_points = up.as_ref().map_or(0, |u| u.upgrade_points);
     let actor = format!("staff:{}", p.staff_username);
-    let earned = Entry {
+    let entry = Entry {
         member_id: card.id,
         kind: "earn",
         reason: if discount > 0 {
@@ -146,23 +192,19 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         now: p.now,
     };
     let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;
-    let (credit, settled) = ledger::plan_credit(
-        &earned,
-        outcome.points_earned,
-        expiry.expires_at(p.now),
-        &owed,
-    );
+    let (credit, settled) =
+        ledger::plan_credit(&entry, earned.points, expiry.expires_at(p.now), &owed);
     let result = PurchaseResult {
         member_no: p.member_no.to_string(),
-        points_earned: outcome.points_earned,
-        growth_earned: outcome.growth_earned,
-        points: card.points + outcome.points_earned - settled,
-        growth: outcome.growth_after,
+        points_earned: earned.points,
+        growth_earned: earned.growth,
+        points: card.points + earned.points - settled + upgrade_points,
+        growth: after.growth,
         tier: TierRef {
-            code: outcome.tier_code.clone(),
+            code: new_tier.clone(),
             name: tier_name,
         },
-        upgraded: outcome.upgraded,
+        upgraded: up.is_some(),
         discount_cents: discount,
         payable_cents: payable.get(),
         coupons_used: quoted
@@ -170,11 +212,20 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
             .map(checkout::Quoted::line_views)
             .unwrap_or_default(),
         gift_pack,
-        upgrade_points: 0,
-        task_growth: 0,
-        member_day: false,
-        birthday_month: false,
+        upgrade_points,
+        task_growth,
+        member_day: earned.member_day,
+        birthday_month: earned.birthday_month,
     };
+    let purchase_event = Event::earned(
+        program,
+        card.id,
+        growth::Kind::Purchase,
+        earned.growth,
+        payable.get(),
+        p.order_ref.to_string(),
+        p.now,
+    );
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let mut stmts = vec![
         Stmt::new(
@@ -185,8 +236,8 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
                 Arg::Int(p.staff_id),
                 Arg::Text(p.order_ref.to_string()),
                 Arg::Int(p.amount.get()),
-                Arg::Int(outcome.points_earned),
-                Arg::Int(outcome.growth_earned),
+                Arg::Int(earned.points),
+                Arg::Int(earned.growth),
                 Arg::Int(p.now),
                 Arg::Int(discount),
             ],
@@ -194,15 +245,54 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         Stmt::one(
             UPDATE_MEMBER,
             vec![
-                Arg::Int(outcome.growth_earned),
-                Arg::Text(outcome.tier_code.clone()),
+                Arg::Int(earned.growth),
+                Arg::Text(new_tier.clone()),
                 Arg::Int(step),
                 Arg::Int(card.id),
                 Arg::Int(p.now),
+                Arg::Int(payable.get()),
+                Arg::OptInt(purchase_event.counts_until),
             ],
             Refusal::CardCodeReplayed,
         ),
+        purchase_event.insert_statement(),
     ];
+    if task_growth > 0 {
+        // The member lock makes this the only first purchase; the row records the task.
+        stmts.push(Stmt::new(
+            growth::INSERT_TASK,
+            vec![
+                Arg::Int(card.id),
+                Arg::Text(Task::FirstPurchase.as_str().into()),
+                Arg::Text(Task::FirstPurchase.period(p.now)),
+                Arg::Int(p.now),
+            ],
+        ));
+        stmts.extend(
+            Event::earned(
+                program,
+                card.id,
+                growth::Kind::Task,
+                task_growth,
+                0,
+                Task::FirstPurchase.as_str().into(),
+                p.now,
+            )
+            .statements(),
+        );
+    }
+    if let Some(u) = &up {
+        stmts.extend(tier_moves::upgrade(
+            program,
+            version.id,
+            card.id,
+            current,
+            u,
+            expiry.expires_at(p.now),
+            &actor,
+            p.now,
+        ));
+    }
     let mut coupon_detail = String::new();
     if let Some(q) = &quoted {
         stmts.extend(checkout::use_statements(
@@ -240,9 +330,9 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
                 "order_ref={} amount_cents={} points={} growth={} tier={}{}",
                 p.order_ref,
                 p.amount.get(),
-                outcome.points_earned,
-                outcome.growth_earned,
-                outcome.tier_code,
+                earned.points,
+                earned.growth,
+                new_tier,
                 coupon_detail
             )),
             Arg::Int(p.now),
@@ -258,20 +348,4 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         })?;
     tx.commit().await?;
     Ok(Recorded::Fresh(result))
-}
-
-/// The tiers an upgrade from `from` to `to` passes, in order, `to` included (each may
-/// have its own gift pack). `program` is sorted by threshold.
-fn passed_tiers(program: &[member_core::tiers::TierRule], from: &str, to: &str) -> Vec<String> {
-    let start = program.iter().position(|t| t.code == from);
-    let end = program.iter().position(|t| t.code == to);
-    let range = match (start, end) {
-        (Some(s), Some(e)) if e > s => s + 1..=e,
-        (None, Some(e)) => e..=e,
-        _ => return Vec::new(),
-    };
-    program
-        .get(range)
-        .map(|ts| ts.iter().map(|t| t.code.clone()).collect())
-        .unwrap_or_default()
 }

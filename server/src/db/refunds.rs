@@ -8,6 +8,7 @@
 use member_core::dto::RefundResult;
 
 use super::batch::{self, Arg, Stmt};
+use super::growth::{self, Event};
 use super::idempotency::{self, Outcome};
 use super::ledger::{self, Entry};
 use super::{audit, checkout, Backend, Db, DbError};
@@ -31,6 +32,8 @@ struct PurchaseRow {
     growth_earned: i64,
     refunded_at: Option<i64>,
     created_at: i64,
+    /// What the member paid (the purchase's spend).
+    paid_cents: i64,
     /// Coupons the purchase used (still marked used by it).
     coupons_used: i64,
 }
@@ -39,19 +42,22 @@ struct PurchaseRow {
 /// `refunded_at` set (Postgres re-reads a row it waited for; SQLite has one writer).
 const SELECT_PURCHASE_SQLITE: &str =
     "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
+       amount_cents - discount_cents AS paid_cents, \
        (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
          AS coupons_used \
      FROM purchases p WHERE store_id = $1 AND order_ref = $2";
 const SELECT_PURCHASE_PG: &str =
     "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
+       amount_cents - discount_cents AS paid_cents, \
        (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
          AS coupons_used \
      FROM purchases p WHERE store_id = $1 AND order_ref = $2 FOR UPDATE OF p";
 
 const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_at = $1, refund_points = $2, \
                              refund_shortfall = $3 WHERE id = $4 AND refunded_at IS NULL";
-/// `$1` is at most the growth read under the member lock, so this never goes negative.
-const SUB_GROWTH: &str = "UPDATE members SET growth = growth - $1 WHERE id = $2 AND growth >= $1";
+/// When the purchase's growth leaves the window: its refund leaves with it.
+const PURCHASE_COUNTS_UNTIL: &str = "SELECT counts_until FROM growth_events \
+     WHERE member_id = $1 AND kind = 'purchase' AND note = $2 AND at = $3 LIMIT 1";
 
 pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, DbError> {
     let (mut tx, claim_id) = match idempotency::begin(
@@ -142,11 +148,26 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             vec![Arg::Int(back.shortfall), Arg::Int(purchase.member_id)],
         ));
     }
-    if growth_back > 0 {
-        stmts.push(Stmt::new(
-            SUB_GROWTH,
-            vec![Arg::Int(growth_back), Arg::Int(purchase.member_id)],
-        ));
+    // The event takes back all the purchase gave (so window sums stay exact); the
+    // member's growth stops at 0, which is what `growth_clawed_back` reports.
+    if purchase.growth_earned > 0 || purchase.paid_cents > 0 {
+        let counts_until: Option<Option<i64>> = sqlx::query_scalar(PURCHASE_COUNTS_UNTIL)
+            .bind(purchase.member_id)
+            .bind(r.order_ref)
+            .bind(purchase.created_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let event = Event {
+            member_id: purchase.member_id,
+            kind: growth::Kind::Refund,
+            growth: -purchase.growth_earned.max(0),
+            spend_cents: -purchase.paid_cents.max(0),
+            note: r.order_ref.to_string(),
+            at: r.now,
+            counts_until: counts_until.flatten(),
+            in_period: true,
+        };
+        stmts.extend(event.statements());
     }
     if coupons_restored > 0 {
         stmts.push(checkout::restore_statement(purchase.id));

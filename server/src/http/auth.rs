@@ -143,6 +143,7 @@ pub async fn verify(
     let mut view = me_view(&member, &tiers, signed_in.new_member);
     (view.coupons_usable, view.coupons_new) =
         db::wallet::card_counts(&state.db, member.id, now).await?;
+    super::tier_me::card_tier(&state, &member, &mut view, now).await?;
     let mut response = Json(view).into_response();
     if let Some(v) = set_cookie(MEMBER_COOKIE, &token, MEMBER_SESSION_SECS) {
         response.headers_mut().append(header::SET_COOKIE, v);

@@ -9,13 +9,13 @@ use member_core::dto::{
     codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, ErrorBody, QuoteView,
 };
 use member_core::money::{AmountError, Cents};
-use member_core::tiers::apply_purchase;
+use member_core::tier_program as rules;
 
 use super::error::{card_code, ApiError, ApiResult};
 use super::extract::{Json, StaffSession};
 use super::staff::staff_store;
 use super::views::member_summary;
-use crate::db::{checkout, members, tiers};
+use crate::db::{checkout, members, tier_program};
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/staff/checkout/preview", tag = "staff",
@@ -74,10 +74,12 @@ pub async fn preview(
     // Usable first; within each group the soonest expiry first (the listing's order).
     coupons.sort_by_key(|c| !c.usable);
     let quoted = checkout::quote_rows(named, &req.coupon_ids, &till)?;
-    let program = tiers::all(&state.db, state.clock.now()).await?;
+    // The purchase's own rule, at this instant: tier rate, member day, birthday month.
+    let version = tier_program::in_effect(&state.db, now).await?;
+    let program = &version.program;
     let payable = Cents::paid(quoted.quote.payable_cents).map_err(|_| ApiError::Internal)?;
-    let points_earned =
-        apply_purchase(&program, &member.tier_code, member.growth, payable).points_earned;
+    let tier = rules::index_of(program, &member.tier_code).unwrap_or(0);
+    let points_earned = rules::earn(program, tier, payable, now, member.birthday()).points;
     Ok(Json(CheckoutPreview {
         member: member_summary(member, &scanned.tier_name),
         store_code: store_code.to_string(),

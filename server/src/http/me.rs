@@ -39,6 +39,7 @@ pub async fn me(State(state): State<AppState>, session: MemberSession) -> ApiRes
     apply_batches(&mut view, &batches, now);
     (view.coupons_usable, view.coupons_new) =
         db::wallet::card_counts(&state.db, member.id, now).await?;
+    super::tier_me::card_tier(&state, &member, &mut view, now).await?;
     Ok(Json(view))
 }
 

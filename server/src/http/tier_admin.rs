@@ -1,33 +1,72 @@
-//! Admin: the tier program's versions (list, create a new one from a date on).
+//! Admin: the tier program's versions (list, and a new version from a date on). The
+//! rules themselves are checked by `member_core::tier_program::validate` in the db layer.
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use member_core::dto::{
     ErrorBody, NewTierProgramVersion, TierProgramVersionView, TierProgramVersions,
 };
 
-use super::error::{ApiError, ApiResult};
+use super::admin_mall::{parse_opt_time, text};
+use super::admin_points::require_admin;
+use super::error::ApiResult;
 use super::extract::{Json, StaffSession};
+use crate::clock::rfc3339;
+use crate::db::tier_program::{self, Version};
 use crate::state::AppState;
 
+const NOTE_MAX_CHARS: usize = 200;
+
+fn view(v: Version) -> TierProgramVersionView {
+    TierProgramVersionView {
+        id: v.id,
+        effective_from: rfc3339(v.effective_from),
+        note: v.note,
+        created_by: v.created_by,
+        created_at: rfc3339(v.created_at),
+        program: v.program,
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/admin/tier-program", tag = "admin",
-    responses((status = 200, body = TierProgramVersions),
+    responses((status = 200, description = "Every version, newest start first, and the one in effect", body = TierProgramVersions),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn versions(
-    State(_state): State<AppState>,
-    _session: StaffSession,
+    State(state): State<AppState>,
+    session: StaffSession,
 ) -> ApiResult<Json<TierProgramVersions>> {
-    Err(ApiError::NotFound)
+    require_admin(&session)?;
+    let now = state.clock.now();
+    let current_id = tier_program::in_effect(&state.db, now).await?.id;
+    let versions = tier_program::all(&state.db).await?;
+    Ok(Json(TierProgramVersions {
+        current_id,
+        versions: versions.into_iter().map(view).collect(),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/tier-program", tag = "admin",
     request_body = NewTierProgramVersion,
-    responses((status = 201, body = TierProgramVersionView),
-              (status = 400, description = "invalid_program, invalid_input", body = ErrorBody),
+    responses((status = 201, description = "Stored; applies from effective_from", body = TierProgramVersionView),
+              (status = 400, description = "invalid_program (the rule broken), invalid_input", body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create(
-    State(_state): State<AppState>,
-    _session: StaffSession,
-    Json(_body): Json<NewTierProgramVersion>,
-) -> ApiResult<Json<TierProgramVersionView>> {
-    Err(ApiError::NotFound)
+    State(state): State<AppState>,
+    session: StaffSession,
+    Json(body): Json<NewTierProgramVersion>,
+) -> ApiResult<Response> {
+    require_admin(&session)?;
+    let now = state.clock.now();
+    let effective_from =
+        parse_opt_time("effective_from", body.effective_from.as_deref())?.unwrap_or(now);
+    let note = if body.note.trim().is_empty() {
+        String::new()
+    } else {
+        text("note", &body.note, 1, NOTE_MAX_CHARS)?
+    };
+    let actor = format!("admin:{}", session.staff.username);
+    let version =
+        tier_program::create(&state.db, &body.program, effective_from, &note, &actor, now).await?;
+    Ok((StatusCode::CREATED, Json(view(version))).into_response())
 }

@@ -15,7 +15,8 @@ pub async fn run(state: AppState) {
     tokio::join!(
         cleanup(state.clone()),
         expiry::run(state.clone()),
-        campaigns::run(state)
+        campaigns::run(state.clone()),
+        tiers::run(state)
     );
 }
 
