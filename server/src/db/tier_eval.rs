@@ -681,10 +681,11 @@ pub async fn member_day(db: &Db, program: &TierProgram, now: i64) -> Result<u64,
     data.date = Some(civil::iso(today));
     data.points_multiplier_pct = Some(md.points_multiplier_pct);
     let body = serde_json::to_string(&data).map_err(|_| DbError::Corrupt("notification"))?;
+    // `WHERE true`: SQLite needs it to tell the upsert clause from a join constraint.
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "INSERT INTO notifications (member_id, kind, dedupe, data, created_at) \
-         SELECT id, 'member_day', $1, $2, $3 FROM members ON CONFLICT DO NOTHING",
+         SELECT id, 'member_day', $1, $2, $3 FROM members WHERE true ON CONFLICT DO NOTHING",
     )
     .bind(format!("member_day:{}", civil::iso(today)))
     .bind(body)

@@ -27,4 +27,7 @@ mod purchase;
 mod refund;
 mod seed;
 mod staff;
+mod tier_job;
+mod tier_year;
+mod tiers;
 mod wallet;
