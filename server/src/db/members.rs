@@ -154,7 +154,7 @@ async fn returning(
 enum Created {
     New(i64),
     /// The phone was taken meanwhile (a concurrent first sign-in committed first).
-    Exists(MemberRow),
+    Exists(Box<MemberRow>),
 }
 
 async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Created, DbError> {
@@ -191,7 +191,7 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Cr
             return Ok(Created::New(id));
         }
         if let Some(member) = by_phone_in(&mut *tx, s.phone).await? {
-            return Ok(Created::Exists(member));
+            return Ok(Created::Exists(Box::new(member)));
         }
     }
     Err(DbError::Corrupt("could not draw a free member number"))

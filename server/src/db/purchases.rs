@@ -282,16 +282,16 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         );
     }
     if let Some(u) = &up {
-        stmts.extend(tier_moves::upgrade(
+        let mv = tier_moves::Move {
             program,
-            version.id,
-            card.id,
-            current,
-            u,
-            expiry.expires_at(p.now),
-            &actor,
-            p.now,
-        ));
+            version_id: version.id,
+            member_id: card.id,
+            from: current,
+            points_expire_at: expiry.expires_at(p.now),
+            actor: &actor,
+            now: p.now,
+        };
+        stmts.extend(tier_moves::upgrade(&mv, u));
     }
     let mut coupon_detail = String::new();
     if let Some(q) = &quoted {

@@ -90,16 +90,16 @@ pub async fn complete_in(
     let up = tier_program::upgrade(program, current, after);
     if let Some(u) = &up {
         let expiry = ledger::expiry_rule_in(tx).await?;
-        stmts.extend(tier_moves::upgrade(
+        let mv = tier_moves::Move {
             program,
-            version.id,
+            version_id: version.id,
             member_id,
-            current,
-            u,
-            expiry.expires_at(now),
+            from: current,
+            points_expire_at: expiry.expires_at(now),
             actor,
             now,
-        ));
+        };
+        stmts.extend(tier_moves::upgrade(&mv, u));
         stmts.push(Stmt::new(
             super::audit::INSERT,
             vec![

@@ -18,18 +18,31 @@ const INSERT_CHANGE: &str =
     "INSERT INTO tier_changes (member_id, kind, from_tier, to_tier, period_end, period_growth, \
                                version_id, at) VALUES ($1, 'upgraded', $2, $3, NULL, NULL, $4, $5)";
 
-/// An upgrade's statements. `from` and `up` index `program.tiers`; the upgrade points
-/// become a ledger credit of their own ("升级礼 金卡") expiring like earned points.
-pub fn upgrade(
-    program: &TierProgram,
-    version_id: i64,
-    member_id: i64,
-    from: usize,
-    up: &Upgrade,
-    points_expire_at: Option<i64>,
-    actor: &str,
-    now: i64,
-) -> Vec<Stmt> {
+/// Who moves up, from where, under which version, and by whom.
+pub struct Move<'a> {
+    pub program: &'a TierProgram,
+    pub version_id: i64,
+    pub member_id: i64,
+    /// Index into `program.tiers`.
+    pub from: usize,
+    /// When upgrade points expire (the points rule at `now`).
+    pub points_expire_at: Option<i64>,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
+/// An upgrade's statements. The upgrade points become a ledger credit of their own
+/// ("升级礼 金卡") expiring like earned points.
+pub fn upgrade(mv: &Move<'_>, up: &Upgrade) -> Vec<Stmt> {
+    let Move {
+        program,
+        version_id,
+        member_id,
+        from,
+        points_expire_at,
+        actor,
+        now,
+    } = *mv;
     let code = |i: usize| {
         program
             .tiers

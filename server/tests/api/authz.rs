@@ -137,7 +137,19 @@ async fn route_matrix(app: TestApp) {
         (Method::PATCH, template_path.as_str(), Access::Admin),
         (get.clone(), claim_view_path.as_str(), Access::Public),
         (post.clone(), claim_path.as_str(), Access::Member),
+        (get.clone(), "/api/v1/me/tier", Access::Member),
+        (get.clone(), "/api/v1/me/growth", Access::Member),
+        (get.clone(), "/api/v1/me/notifications", Access::Member),
+        (
+            post.clone(),
+            "/api/v1/me/notifications/read",
+            Access::Member,
+        ),
+        (post.clone(), "/api/v1/me/check-in", Access::Member),
+        (get.clone(), "/api/v1/admin/tier-program", Access::Admin),
+        (post.clone(), "/api/v1/admin/tier-program", Access::Admin),
     ];
+    let program = crate::tiers::program_now(&app.admin_login().await).await;
 
     // A live code for the verify row, so a wrong guess is "invalid_code" for everyone.
     let verify_phone = phone(900);
@@ -173,6 +185,10 @@ async fn route_matrix(app: TestApp) {
                     Some(json!({ "code": c_now, "amount_cents": 1_000 }))
                 }
                 "/api/v1/me/profile" if *method == Method::PUT => Some(json!({})),
+                "/api/v1/me/notifications/read" => Some(json!({})),
+                "/api/v1/admin/tier-program" if *method == Method::POST => {
+                    Some(json!({ "program": program }))
+                }
                 "/api/v1/staff/purchases" => {
                     key = Some(idem());
                     let code = match caller {
@@ -257,7 +273,9 @@ async fn route_matrix(app: TestApp) {
                 (
                     Access::Admin,
                     Caller::Admin,
-                    "/api/v1/admin/campaigns" | "/api/v1/admin/coupon-templates",
+                    "/api/v1/admin/campaigns"
+                    | "/api/v1/admin/coupon-templates"
+                    | "/api/v1/admin/tier-program",
                 ) if *method == Method::POST => &[StatusCode::CREATED],
                 (Access::Admin, Caller::Admin, _) => &[StatusCode::OK],
                 (Access::Admin, Caller::Cashier, _) => &[StatusCode::FORBIDDEN],

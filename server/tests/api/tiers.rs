@@ -451,6 +451,9 @@ async fn profile_completion_gives_growth_once(app: TestApp) {
     assert_eq!(task.growth, 20);
 }
 
+/// One way to spoil a program's JSON.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 async fn admin_versions_validate_audit_and_start_on_their_date(app: TestApp) {
     let admin = app.admin_login().await;
     let base = program_now(&admin).await;
@@ -460,7 +463,7 @@ async fn admin_versions_validate_audit_and_start_on_their_date(app: TestApp) {
             .await
     };
     let before = count().await;
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "not ascending",
             Box::new(|p| p["tiers"][2]["growth_threshold"] = json!(100)),
