@@ -92,7 +92,8 @@ e2e:
 # redeem and purchase run on SQLite, and on Postgres too when it answers (make postgres).
 bench: tools-test web server postgres
 	@rc=0; bench/bundle-size || rc=1; bench/time-to-card || rc=1; \
-	bench/redeem || rc=1; bench/purchase || rc=1; bench/checkout-coupons || rc=1; exit $$rc
+	bench/redeem || rc=1; bench/purchase || rc=1; bench/checkout-coupons || rc=1; \
+	bench/tiers || rc=1; exit $$rc
 
 clean:
 	cargo clean
