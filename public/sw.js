@@ -8,7 +8,8 @@
 //   outside /staff/, /mall/ and /api/, other than /healthz and /metrics, whose last
 //   segment has no dot; the server answers them all with the same index.html), other
 //   than the mall's paths below;
-// - the points mall "/mall/": navigations under /mall/, /coupons, /claim and /profile
+// - the points mall "/mall/": navigations under /mall/, /coupons, /claim, /profile,
+//   /tiers, /growth and /inbox
 //   (the server answers them with dist/mall/index.html).
 // Navigations are stale-while-revalidate: the cached shell answers at once and a fresh
 // copy replaces it in the background. Trunk's content-hashed files (member-<hex>.js,
@@ -35,9 +36,10 @@ const SHELLS = {
   "/mall/": /^\/mall\/[\w-]+-[0-9a-f]{8,16}(?:_bg\.wasm|\.js|\.css)$/,
 };
 
-// The mall bundle also answers the coupon wallet, claim links and the profile (the
+// The mall bundle also answers the coupon wallet, claim links, the profile and the tier
+// screens (the
 // server's static_files.rs APPS).
-const MALL_PATHS = /^\/(?:mall|coupons|claim|profile)(?:\/|$)/;
+const MALL_PATHS = /^\/(?:mall|coupons|claim|profile|tiers|growth|inbox)(?:\/|$)/;
 
 function shellOf(path) {
   return MALL_PATHS.test(path) ? "/mall/" : "/";

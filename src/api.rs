@@ -3,11 +3,14 @@
 
 use js_sys::{Promise, Reflect};
 use member_core::dto::{
-    codes, CancelOrderRequest, CancelOrderResult, CardKeyView, CheckoutPreview,
+    codes, CancelOrderRequest, CancelOrderResult, CardKeyView, CheckInResult, CheckoutPreview,
     CheckoutPreviewRequest, ClaimResult, ClaimView, CouponCounts, CouponView, ErrorBody, MallItem,
     MallOrder, MallOrderPage, MallOrderRequest, MallOrderResult, MeView, MemberSummary, OtpRequest,
     OtpSent, PointsHistory, ProfileUpdate, ProfileView, PurchaseRequest, PurchaseResult,
     StaffLoginRequest, StaffMallOrder, StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
+};
+use member_core::dto::{
+    GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, TierStatusView, UnreadCount,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -412,6 +415,40 @@ pub async fn profile() -> Result<ProfileView, ApiError> {
 
 pub async fn update_profile(body: &ProfileUpdate) -> Result<ProfileView, ApiError> {
     parse(exchange("PUT", "/me/profile", Some(encode(body)?), None).await?)
+}
+
+// ---- tiers: status and benefits, growth history, inbox, check-in (mall bundle) ----
+
+pub async fn my_tier() -> Result<TierStatusView, ApiError> {
+    get("/me/tier").await
+}
+
+pub async fn my_growth(before: Option<i64>) -> Result<GrowthHistoryPage, ApiError> {
+    match before {
+        Some(b) => get(&format!("/me/growth?before={b}")).await,
+        None => get("/me/growth").await,
+    }
+}
+
+pub async fn notifications(before: Option<i64>) -> Result<NotificationsPage, ApiError> {
+    match before {
+        Some(b) => get(&format!("/me/notifications?before={b}")).await,
+        None => get("/me/notifications").await,
+    }
+}
+
+/// Marks every message read (the card's bell goes quiet).
+pub async fn read_all_notifications() -> Result<UnreadCount, ApiError> {
+    post(
+        "/me/notifications/read",
+        &ReadNotificationsRequest { ids: None },
+    )
+    .await
+}
+
+/// Once a day; a second check-in answers `checked_in: false`.
+pub async fn check_in() -> Result<CheckInResult, ApiError> {
+    parse(exchange("POST", "/me/check-in", None, None).await?)
 }
 
 // ---- staff checkout with coupons ----

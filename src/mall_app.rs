@@ -12,6 +12,7 @@ use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
 use crate::pages::mall::{item::ItemPage, list::ListPage, order::OrderPage, orders::OrdersPage};
+use crate::pages::tiers::{benefits::BenefitsPage, growth::GrowthPage, inbox::InboxPage};
 use crate::pages::wallet::{
     claim::ClaimPage, coupon::CouponPage, list::WalletPage, profile::ProfilePage, Tab,
 };
@@ -61,6 +62,10 @@ pub enum MallScreen {
     Coupon(i64),
     Claim(ClaimToken),
     Profile,
+    /// Tiers and benefits side by side, tasks and check-in.
+    Tiers,
+    Growth,
+    Inbox,
 }
 
 impl Screens for MallScreen {
@@ -81,8 +86,12 @@ impl Screens for MallScreen {
                 .or_else(|| ClaimToken::parse("none"))
                 .map_or(Self::Wallet(Tab::Usable), Self::Claim);
         }
-        if path == "/profile" {
-            return Self::Profile;
+        match path {
+            "/profile" => return Self::Profile,
+            "/tiers" => return Self::Tiers,
+            "/growth" => return Self::Growth,
+            "/inbox" => return Self::Inbox,
+            _ => {}
         }
         let rest = path
             .strip_prefix("/mall")
@@ -113,6 +122,9 @@ impl Screens for MallScreen {
             Self::Coupon(id) => format!("/coupons/{id}"),
             Self::Claim(token) => format!("/claim/{}", token.as_str()),
             Self::Profile => "/profile".to_string(),
+            Self::Tiers => "/tiers".to_string(),
+            Self::Growth => "/growth".to_string(),
+            Self::Inbox => "/inbox".to_string(),
         }
     }
 }
@@ -227,6 +239,9 @@ pub fn MallApp() -> impl IntoView {
         MallScreen::Coupon(id) => view! { <CouponPage id=id /> }.into_any(),
         MallScreen::Claim(token) => view! { <ClaimPage token=token /> }.into_any(),
         MallScreen::Profile => view! { <ProfilePage /> }.into_any(),
+        MallScreen::Tiers => view! { <BenefitsPage /> }.into_any(),
+        MallScreen::Growth => view! { <GrowthPage /> }.into_any(),
+        MallScreen::Inbox => view! { <InboxPage /> }.into_any(),
     }
 }
 
@@ -253,6 +268,9 @@ mod tests {
             MallScreen::Coupon(7),
             MallScreen::Claim(ClaimToken::parse("K7M2P9QRSTUVWXYZ").unwrap()),
             MallScreen::Profile,
+            MallScreen::Tiers,
+            MallScreen::Growth,
+            MallScreen::Inbox,
         ] {
             assert_eq!(MallScreen::from_path(&s.path()), s);
         }

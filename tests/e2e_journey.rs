@@ -57,6 +57,14 @@ async fn welcome_coupon_is_used_at_the_till() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgraded_member_sees_keep_line_inbox_benefits_and_growth() {
+    with_app("e2e_tiers", |base, member, _staff| async move {
+        tier_journey(&base, &member).await
+    })
+    .await;
+}
+
 /// A fresh server (dev seed, SQLite in a temp dir) serving `dist/`, and two phone-sized
 /// browsers (the member's and the cashier's) for `journey`; both closed before judging.
 async fn with_app<F, Fut>(test: &str, journey: F)
@@ -559,6 +567,92 @@ async fn claim_journey(
     wait_text(member, "#claim-done", |t| t.contains("已领取过")).await?;
     find(member, "#view-wallet").await?.click().await?;
     wait_text(member, "#coupon-list", |t| t.contains(CLAIMED)).await?;
+    Ok(())
+}
+
+/// The tier screens: an upgrade puts a keep line on the card and a message in the inbox
+/// (the bell's count), the benefits page highlights the member's tier, a check-in adds
+/// growth, and the growth history shows both.
+async fn tier_journey(base: &str, member: &Client) -> Res {
+    sign_up(base, member, "13900002222", "韩梅梅").await?;
+    find(member, "#card-qr svg").await?;
+    if find(member, "#keep-line").await?.is_displayed().await? {
+        return Err("a new member has a keep line".into());
+    }
+
+    // The cashier records 600 yuan (through the API, with the code the card shows).
+    let till = reqwest::Client::builder().cookie_store(true).build()?;
+    till.post(format!("{base}/api/v1/staff/login"))
+        .json(&serde_json::json!({ "username": "cashier", "password": "cashier-dev-pass" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let code = digits(&find(member, "#card-code").await?.text().await?);
+    let result: serde_json::Value = till
+        .post(format!("{base}/api/v1/staff/purchases"))
+        .header("Idempotency-Key", "e2e-tier-upgrade")
+        .json(&serde_json::json!({ "code": code, "amount_cents": 60_000, "order_ref": "E2E-T1" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    if result["tier"]["code"] != "silver" {
+        return Err(format!("600 yuan should upgrade to silver: {result}").into());
+    }
+
+    // The card: keep line and one unread message.
+    member.refresh().await?;
+    let keep = wait_text(member, "#keep-line", |t| t.contains("保级")).await?;
+    if !(keep.contains("银卡") && keep.contains("500")) {
+        return Err(format!("keep line says {keep:?}").into());
+    }
+    wait_text(member, "#inbox-unread", |t| t == "1").await?;
+    screenshot(member, "card-keep.png").await?;
+
+    // The inbox says why; opening it reads it.
+    find(member, "#inbox-link").await?.click().await?;
+    wait_text(member, "#inbox-list", |t| t.contains("恭喜升级为银卡")).await?;
+    screenshot(member, "inbox.png").await?;
+    member.goto(&format!("{base}/")).await?;
+    find(member, "#card-qr svg").await?;
+    let deadline = Instant::now() + WAIT;
+    while find(member, "#inbox-unread").await?.is_displayed().await? {
+        if Instant::now() > deadline {
+            return Err("the bell still counts a read message".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Benefits side by side, the member's tier highlighted; a check-in.
+    find(member, "#tiers-link").await?.click().await?;
+    wait_text(member, "#tier-cols .tier-col.current", |t| {
+        t.contains("银卡")
+    })
+    .await?;
+    let cols = member
+        .find_all(Locator::Css("#tier-cols .tier-col"))
+        .await?;
+    if cols.len() != 4 {
+        return Err(format!("{} tiers compared, not 4", cols.len()).into());
+    }
+    wait_text(member, "#tier-cols", |t| {
+        t.contains("95折") && t.contains("生日月 2 倍积分")
+    })
+    .await?;
+    wait_text(member, "#tier-keep", |t| t.contains("500")).await?;
+    find(member, "#check-in").await?.click().await?;
+    wait_text(member, "#check-in-result", |t| t.contains("+1")).await?;
+    wait_text(member, "#tier-growth", |t| t.contains("601")).await?;
+    screenshot(member, "tiers.png").await?;
+
+    // The growth history: the check-in and the purchase.
+    find(member, "#growth-link").await?.click().await?;
+    let list = wait_text(member, "#growth-list", |t| t.contains("每日签到")).await?;
+    if !(list.contains("+600") && list.contains("+1") && list.contains("E2E-T1")) {
+        return Err(format!("growth history says {list:?}").into());
+    }
+    screenshot(member, "growth.png").await?;
     Ok(())
 }
 

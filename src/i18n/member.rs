@@ -34,6 +34,9 @@ texts! {
         Growth => "成长值", "Growth";
         NextTierHint => "还差 {n} 成长值升级为 {tier}", "{n} more growth to reach {tier}";
         TopTier => "您已是最高等级会员", "You are at the top tier";
+        KeepNeed => "保级{tier}：{date} 前再获得 {n} 成长值", "To keep {tier} until {date}, earn {n} more growth";
+        KeepDone => "已保级{tier}至 {date}", "{tier} kept through {date}";
+        Inbox => "消息", "Messages";
         PointsHistory => "积分明细", "Points history";
         Logout => "退出登录", "Sign out";
         OfflineCard => "网络不可用，正在显示本机保存的会员卡", "Offline: showing the card saved on this device";

@@ -29,6 +29,7 @@ pub mod errors;
 pub mod mall;
 pub mod member;
 pub mod staff;
+pub mod tiers;
 pub mod wallet;
 
 use leptos::prelude::*;

@@ -213,6 +213,25 @@ pub fn CardPage() -> impl IntoView {
             None => i18n.t(M::TopTier).to_string(),
         })
     };
+    // Both numbers come from the server's own keep rule (member_core::tier_program::keep).
+    let keep = move || {
+        let lang = i18n.lang();
+        me.with(|m| {
+            let k = m.as_ref()?.keep.as_ref()?;
+            let tier = tier_name(lang, &k.tier.code, &k.tier.name);
+            let n = k.growth_needed.to_string();
+            let key = if k.growth_needed > 0 {
+                M::KeepNeed
+            } else {
+                M::KeepDone
+            };
+            Some(fill(
+                i18n.t(key),
+                &[("tier", &tier), ("date", &k.until), ("n", &n)],
+            ))
+        })
+    };
+    let unread = move || me.with(|m| m.as_ref().map_or(0, |m| m.notifications_unread));
     let expiring = move || {
         let lang = i18n.lang();
         me.with(|m| {
@@ -266,7 +285,10 @@ pub fn CardPage() -> impl IntoView {
                                 <span id="member-no">{text(|m| m.member_no.clone())}</span>
                             </div>
                         </div>
-                        <TierBadge id="tier-name" code=tier_code name=tier_label />
+                        // Benefits of every tier: a screen of the mall bundle.
+                        <a href="/tiers" id="tiers-link">
+                            <TierBadge id="tier-name" code=tier_code name=tier_label />
+                        </a>
                     </div>
                     <div class="qr-box">
                         {move || {
@@ -317,6 +339,9 @@ pub fn CardPage() -> impl IntoView {
                     <div class="tier-progress">
                         <ProgressBar id="progress" permille=permille />
                         <p id="next-tier-hint" class="small">{hint}</p>
+                        <p id="keep-line" class="small keep-line" hidden=move || keep().is_none()>
+                            {keep}
+                        </p>
                     </div>
                     <p id="points-expiring" class="small expiring" hidden=move || expiring().is_none()>
                         {expiring}
@@ -350,6 +375,12 @@ pub fn CardPage() -> impl IntoView {
         <div class="page card-page">
             <header class="brand-bar">
                 <span class="brand">{i18n.tr(M::Brand)}</span>
+                <a id="inbox-link" href="/inbox" class="bell">
+                    {i18n.tr(M::Inbox)}
+                    <span id="inbox-unread" class="count" hidden=move || unread() == 0>
+                        {unread}
+                    </span>
+                </a>
                 <LangToggle />
             </header>
             {card}

@@ -7,4 +7,5 @@ pub mod login;
 pub mod mall;
 pub mod staff_login;
 pub mod staff_order;
+pub mod tiers;
 pub mod wallet;

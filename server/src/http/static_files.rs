@@ -53,14 +53,17 @@ pub fn service(
 }
 
 /// Page paths (first segment) served by a bundle in its own folder of `dist/`. The coupon
-/// wallet, claim links and the profile are screens of the mall bundle, at short paths
+/// wallet, claim links, the profile and the tier screens are screens of the mall bundle, at short paths
 /// (a claim link is printed as a QR code).
-const APPS: [(&str, &str); 5] = [
+const APPS: [(&str, &str); 8] = [
     ("staff", "staff"),
     ("mall", "mall"),
     ("coupons", "mall"),
     ("claim", "mall"),
     ("profile", "mall"),
+    ("tiers", "mall"),
+    ("growth", "mall"),
+    ("inbox", "mall"),
 ];
 
 /// The bundle under its own folder of `dist/` that serves `path`, if not the member app.
@@ -115,6 +118,8 @@ mod tests {
     #[test]
     fn wallet_claim_and_profile_are_the_malls() {
         assert_eq!(app_of("/coupons"), Some("mall"));
+        assert_eq!(app_of("/tiers"), Some("mall"));
+        assert_eq!(app_of("/inbox"), Some("mall"));
         assert_eq!(app_of("/coupons/"), Some("mall"));
         assert_eq!(app_of("/coupons/used"), Some("mall"));
         assert_eq!(app_of("/coupons/42"), Some("mall"));
