@@ -130,6 +130,44 @@ async fn page_or_each(
     Ok(())
 }
 
+impl Row {
+    fn id(&self) -> i64 {
+        match self {
+            Row::Unperiodic(m) => m.id,
+            Row::Id(id) => *id,
+            Row::Idle(m) => m.id,
+            Row::Due(m) => m.id,
+        }
+    }
+}
+
+/// Pages through the members `fetch` selects (ids above its argument, at most `PAGE`),
+/// doing `work` to each page.
+async fn each_page<F, Fut>(
+    db: &Db,
+    work: &Work<'_>,
+    counts: &mut Counts,
+    mut fetch: F,
+) -> Result<(), DbError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Row>, DbError>>,
+{
+    let mut after = 0i64;
+    loop {
+        let rows = fetch(after).await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.id();
+        let full = rows.len() as i64 == PAGE;
+        page_or_each(db, &rows, work, counts).await?;
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 fn tally(c: &mut Counts, v: Option<Verdict>) {
     match v {
         None => {}
@@ -174,28 +212,21 @@ pub async fn adopt(db: &Db, version: &Version, now: i64) -> Result<Counts, DbErr
         return Ok(counts);
     }
     let work = Work::Adopt { version, now };
-    let mut after = 0i64;
-    loop {
+    let entry = entry.as_str();
+    each_page(db, &work, &mut counts, |after| async move {
         let rows: Vec<Unperiodic> = sqlx::query_as(
             "SELECT id, tier_code, tier_since FROM members \
              WHERE period_end IS NULL AND tier_code <> $1 AND id > $2 ORDER BY id LIMIT $3",
         )
-        .bind(&entry)
+        .bind(entry)
         .bind(after)
         .bind(PAGE)
         .fetch_all(db.reader())
         .await?;
-        let Some(last) = rows.last() else {
-            return Ok(counts);
-        };
-        after = last.id;
-        let full = rows.len() as i64 == PAGE;
-        let rows: Vec<Row> = rows.into_iter().map(Row::Unperiodic).collect();
-        page_or_each(db, &rows, &work, &mut counts).await?;
-        if !full {
-            return Ok(counts);
-        }
-    }
+        Ok(rows.into_iter().map(Row::Unperiodic).collect())
+    })
+    .await?;
+    Ok(counts)
 }
 
 async fn adopt_one(
@@ -234,9 +265,8 @@ async fn adopt_one(
 pub async fn recount(db: &Db, now: i64) -> Result<Counts, DbError> {
     let mut counts = Counts::default();
     let work = Work::Recount { now };
-    let mut after = 0i64;
-    loop {
-        let ids: Vec<i64> = sqlx::query_scalar(
+    each_page(db, &work, &mut counts, |after| async move {
+        let rows: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM members WHERE growth_recount_at <= $1 AND id > $2 \
              ORDER BY id LIMIT $3",
         )
@@ -245,17 +275,10 @@ pub async fn recount(db: &Db, now: i64) -> Result<Counts, DbError> {
         .bind(PAGE)
         .fetch_all(db.reader())
         .await?;
-        let Some(&last) = ids.last() else {
-            return Ok(counts);
-        };
-        after = last;
-        let full = ids.len() as i64 == PAGE;
-        let rows: Vec<Row> = ids.into_iter().map(Row::Id).collect();
-        page_or_each(db, &rows, &work, &mut counts).await?;
-        if !full {
-            return Ok(counts);
-        }
-    }
+        Ok(rows.into_iter().map(Row::Id).collect())
+    })
+    .await?;
+    Ok(counts)
 }
 
 async fn recount_one(
@@ -307,8 +330,7 @@ pub async fn decay(db: &Db, program: &TierProgram, now: i64) -> Result<Counts, D
     let idle_before = now - g.decay_after_days * civil::DAY_SECS;
     let today = (now + civil::TZ_OFFSET_SECS).div_euclid(civil::DAY_SECS);
     let work = Work::Decay { program, now };
-    let mut after = 0i64;
-    loop {
+    each_page(db, &work, &mut counts, |after| async move {
         let rows: Vec<Idle> = sqlx::query_as(
             "SELECT id FROM members \
              WHERE growth > 0 AND COALESCE(last_purchase_at, created_at) < $1 \
@@ -321,17 +343,10 @@ pub async fn decay(db: &Db, program: &TierProgram, now: i64) -> Result<Counts, D
         .bind(PAGE)
         .fetch_all(db.reader())
         .await?;
-        let Some(last) = rows.last() else {
-            return Ok(counts);
-        };
-        after = last.id;
-        let full = rows.len() as i64 == PAGE;
-        let rows: Vec<Row> = rows.into_iter().map(Row::Idle).collect();
-        page_or_each(db, &rows, &work, &mut counts).await?;
-        if !full {
-            return Ok(counts);
-        }
-    }
+        Ok(rows.into_iter().map(Row::Idle).collect())
+    })
+    .await?;
+    Ok(counts)
 }
 
 async fn decay_one(
@@ -434,25 +449,22 @@ const INSERT_CHANGE: &str =
 /// are still due afterwards; the caller repeats passes until none is.
 pub async fn evaluate_due(db: &Db, versions: &[Version], now: i64) -> Result<Counts, DbError> {
     let mut counts = Counts::default();
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<Due> = sqlx::query_as(DUE)
-            .bind(now)
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(db.reader())
-            .await?;
-        let Some(last) = rows.last() else {
-            return Ok(counts);
-        };
-        after = last.id;
-        let full = rows.len() as i64 == PAGE;
-        let rows: Vec<Row> = rows.into_iter().map(Row::Due).collect();
-        page_or_each(db, &rows, &Work::Evaluate { versions, now }, &mut counts).await?;
-        if !full {
-            return Ok(counts);
-        }
-    }
+    each_page(
+        db,
+        &Work::Evaluate { versions, now },
+        &mut counts,
+        |after| async move {
+            let rows: Vec<Due> = sqlx::query_as(DUE)
+                .bind(now)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(db.reader())
+                .await?;
+            Ok(rows.into_iter().map(Row::Due).collect())
+        },
+    )
+    .await?;
+    Ok(counts)
 }
 
 async fn evaluate_one(
@@ -589,34 +601,27 @@ const WARN_DUE: &str = "SELECT m.id, m.tier_code, m.period_start, m.period_end, 
 /// keep their tier get one warning per period; those who have are marked and left alone.
 pub async fn warn(db: &Db, program: &TierProgram, now: i64) -> Result<(u64, Counts), DbError> {
     let mut counts = Counts::default();
-    let mut warned = 0u64;
     if !rules::has_periods(program, 1) {
-        return Ok((warned, counts));
+        return Ok((0, counts));
     }
     let horizon = now + program.downgrade.warn_days * civil::DAY_SECS;
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<Due> = sqlx::query_as(WARN_DUE)
-            .bind(now)
-            .bind(horizon)
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(db.reader())
-            .await?;
-        let Some(last) = rows.last() else {
-            return Ok((warned, counts));
-        };
-        after = last.id;
-        let full = rows.len() as i64 == PAGE;
-        let mut page = Counts::default();
-        let rows: Vec<Row> = rows.into_iter().map(Row::Due).collect();
-        page_or_each(db, &rows, &Work::Warn { program, now }, &mut page).await?;
-        warned += page.changed;
-        add(&mut counts, page);
-        if !full {
-            return Ok((warned, counts));
-        }
-    }
+    each_page(
+        db,
+        &Work::Warn { program, now },
+        &mut counts,
+        |after| async move {
+            let rows: Vec<Due> = sqlx::query_as(WARN_DUE)
+                .bind(now)
+                .bind(horizon)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(db.reader())
+                .await?;
+            Ok(rows.into_iter().map(Row::Due).collect())
+        },
+    )
+    .await?;
+    Ok((counts.changed, counts))
 }
 
 async fn warn_one(

@@ -59,6 +59,16 @@ async fn keep_view(
     )
 }
 
+/// The next tier above `current` and the growth still missing (spend alternative met =
+/// not missing).
+fn next_view(program: &TierProgram, current: usize, standing: Standing) -> Option<NextTierView> {
+    rules::next_tier(program, current, standing).map(|(t, needed)| NextTierView {
+        code: t.code.clone(),
+        name: t.name.clone(),
+        growth_needed: needed,
+    })
+}
+
 /// Fills the card's tier parts of `view` from the program in effect: next tier and
 /// progress (spend alternative included), the keep line and the unread count.
 pub async fn card_tier(
@@ -74,14 +84,8 @@ pub async fn card_tier(
         spend_cents: m.window_spend_cents,
     };
     let current = rules::index_of(program, &m.tier_code).unwrap_or(0);
-    if let Some((t, needed)) = rules::next_tier(program, current, standing) {
-        view.next_tier = Some(NextTierView {
-            code: t.code.clone(),
-            name: t.name.clone(),
-            growth_needed: needed,
-        });
-    } else {
-        view.next_tier = None;
+    view.next_tier = next_view(program, current, standing);
+    if view.next_tier.is_none() {
         view.progress_permille = 1000;
     }
     view.keep = keep_view(state, m, program, now).await?;
@@ -117,11 +121,7 @@ pub async fn status(
     Ok(Json(TierStatusView {
         tier: tier_ref(program, current),
         growth: m.growth,
-        next_tier: next.map(|(t, needed)| NextTierView {
-            code: t.code.clone(),
-            name: t.name.clone(),
-            growth_needed: needed,
-        }),
+        next_tier: next_view(program, current, standing),
         progress_permille,
         keep: keep_view(&state, &m, program, now).await?,
         tiers: program
