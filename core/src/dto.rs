@@ -617,6 +617,20 @@ wire! {
         /// The member's unused coupons (usable ones first, soonest expiry first).
         pub coupons: Vec<CheckoutCoupon>,
         pub quote: QuoteView,
+        /// How this member earns right now, so the till's own preview matches the
+        /// purchase: `tier_program::points_at(paid, tier rate, points_multiplier_pcts)`.
+        #[serde(default)]
+        pub earn: EarnRates,
+    }
+
+    /// The member-day and birthday-month multipliers in force for a member at a moment.
+    #[derive(Default)]
+    pub struct EarnRates {
+        /// Each applies in turn (member day, birthday month); empty = none.
+        pub points_multiplier_pcts: Vec<i64>,
+        pub growth_per_yuan: i64,
+        /// 100 = none.
+        pub growth_multiplier_pct: i64,
     }
 
     /// POST /api/v1/admin/coupon-templates. Validity: `valid_days` (from issue), or

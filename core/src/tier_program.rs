@@ -380,19 +380,69 @@ pub fn earn(
     } else {
         100
     };
-    let points = i128::from(paid.get())
-        * i128::from(t.points_per_yuan_pct.max(0))
-        * i128::from(md_points)
-        * i128::from(bd_points)
-        / 100_000_000;
-    let growth =
-        i128::from(paid.get() / 100) * i128::from(p.growth.per_yuan.max(0)) * i128::from(md_growth)
-            / 100;
+    let multipliers: Vec<i64> = [md_points, bd_points]
+        .into_iter()
+        .filter(|m| *m != 100)
+        .collect();
+    let points = points_at(paid.get(), t.points_per_yuan_pct, &multipliers);
+    let growth = growth_at(paid.get(), p.growth.per_yuan, md_growth);
     Earned {
-        points: i64::try_from(points).unwrap_or(i64::MAX),
-        growth: i64::try_from(growth).unwrap_or(i64::MAX),
+        points,
+        growth,
         member_day: md.is_some(),
         birthday_month: birthday_month && bd_points > 100,
+    }
+}
+
+/// Points for `paid` fen at `rate_pct` (hundredths per yuan) with each multiplier (percent)
+/// applied, floored once at the end; the till's preview uses the same function.
+pub fn points_at(paid: i64, rate_pct: i64, multiplier_pcts: &[i64]) -> i64 {
+    let mut num = i128::from(paid.max(0)) * i128::from(rate_pct.max(0));
+    let mut den: i128 = 10_000;
+    for m in multiplier_pcts {
+        num = num.saturating_mul(i128::from((*m).max(0)));
+        den = den.saturating_mul(100);
+    }
+    i64::try_from(num / den).unwrap_or(i64::MAX)
+}
+
+/// Growth for `paid` fen: per whole yuan, times the multiplier (percent), floored.
+pub fn growth_at(paid: i64, per_yuan: i64, multiplier_pct: i64) -> i64 {
+    let g = i128::from(paid.max(0) / 100)
+        * i128::from(per_yuan.max(0))
+        * i128::from(multiplier_pct.max(0))
+        / 100;
+    i64::try_from(g).unwrap_or(i64::MAX)
+}
+
+/// The multipliers `earn` applies for a member at `at` (for the till's preview).
+pub fn earn_rates(
+    p: &TierProgram,
+    tier: usize,
+    at: i64,
+    birthday: Option<Birthday>,
+) -> crate::dto::EarnRates {
+    let today = civil::local_date(at);
+    let md = member_day_on(p, today);
+    let mut mults = Vec::new();
+    if let Some(m) = md {
+        mults.push(m.points_multiplier_pct);
+    }
+    if birthday.is_some_and(|b| b.month == today.month) {
+        if let Some(v) = p.tiers.get(tier).and_then(|t| {
+            t.benefits
+                .iter()
+                .filter(|b| b.kind == "birthday_multiplier")
+                .map(|b| b.value)
+                .max()
+        }) {
+            mults.push(v);
+        }
+    }
+    crate::dto::EarnRates {
+        points_multiplier_pcts: mults.into_iter().filter(|m| *m != 100).collect(),
+        growth_per_yuan: p.growth.per_yuan,
+        growth_multiplier_pct: md.map_or(100, |m| m.growth_multiplier_pct),
     }
 }
 
@@ -959,6 +1009,17 @@ mod tests {
             let y = counts_until(Window::CalendarYear, e).unwrap();
             prop_assert_eq!(civil::local_date(y).day, 1);
             prop_assert_eq!(civil::local_date(y).month, 1);
+        }
+
+        #[test]
+        fn the_tills_rates_give_what_earn_gives(paid in 0i64..10_000_000, tier in 0usize..4, day in 1u32..29, bmonth in 1u32..13) {
+            let p = program("never");
+            let at = at(2026, 5, day, 12);
+            let bd = Birthday::new(bmonth, 1);
+            let e = earn(&p, tier, cents(paid), at, bd);
+            let r = earn_rates(&p, tier, at, bd);
+            prop_assert_eq!(e.points, points_at(paid, p.tiers[tier].points_per_yuan_pct, &r.points_multiplier_pcts));
+            prop_assert_eq!(e.growth, growth_at(paid, r.growth_per_yuan, r.growth_multiplier_pct));
         }
 
         #[test]

@@ -13,10 +13,11 @@ use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use member_core::card_code;
 use member_core::coupons::{self, Held, Quote, Refusal, Till};
 use member_core::dto::{
-    codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, MemberSummary, PurchaseRequest,
-    PurchaseResult, StaffView,
+    codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, EarnRates, MemberSummary,
+    PurchaseRequest, PurchaseResult, StaffView,
 };
 use member_core::money::Cents;
+use member_core::tier_program;
 use member_core::tiers::{self, TierRule};
 
 use crate::api::{self, ApiError};
@@ -100,21 +101,36 @@ struct Preview {
     upgrade_to: Option<(String, String)>,
 }
 
-/// `payable_cents`: what the member pays after coupons (points are earned on that).
-fn preview(tiers: &[TierRule], member: &MemberSummary, payable_cents: i64) -> Option<Preview> {
-    let cents = Cents::paid(payable_cents).ok()?;
-    if tiers.is_empty() {
-        return None;
-    }
-    let outcome = tiers::apply_purchase(tiers, &member.tier.code, member.growth, cents);
-    let upgrade_to = outcome
-        .upgraded
-        .then(|| tiers.iter().find(|t| t.code == outcome.tier_code))
-        .flatten()
+/// `payable_cents`: what the member pays after coupons (points are earned on that);
+/// `rates`: the member-day and birthday multipliers the server's preview reported (none
+/// known yet: the tier's plain rate).
+fn preview(
+    tiers: &[TierRule],
+    member: &MemberSummary,
+    payable_cents: i64,
+    rates: &EarnRates,
+) -> Option<Preview> {
+    let pay = Cents::paid(payable_cents).ok()?.get();
+    let current = tiers.iter().position(|t| t.code == member.tier.code)?;
+    let (per_yuan, growth_pct) = if rates.growth_multiplier_pct > 0 {
+        (rates.growth_per_yuan, rates.growth_multiplier_pct)
+    } else {
+        (tiers::GROWTH_PER_YUAN, 100)
+    };
+    let points = tier_program::points_at(
+        pay,
+        tiers[current].points_per_yuan_pct,
+        &rates.points_multiplier_pcts,
+    );
+    let growth = tier_program::growth_at(pay, per_yuan, growth_pct);
+    let reached = tiers::tier_index_for_growth(tiers, member.growth.saturating_add(growth));
+    let upgrade_to = reached
+        .filter(|r| *r > current)
+        .and_then(|r| tiers.get(r))
         .map(|t| (t.code.clone(), t.name.clone()));
     Some(Preview {
-        points: outcome.points_earned,
-        growth: outcome.growth_earned,
+        points,
+        growth,
         upgrade_to,
     })
 }
@@ -489,8 +505,10 @@ pub fn CheckoutPage() -> impl IntoView {
     };
     let preview_view = move || {
         let pay = payable()?;
-        let p = tier_rules
-            .with(|rules| member.with(|m| m.as_ref().and_then(|m| preview(rules, m, pay))))?;
+        let rates = checkout.with(|c| c.as_ref().map(|c| c.earn.clone()).unwrap_or_default());
+        let p = tier_rules.with(|rules| {
+            member.with(|m| m.as_ref().and_then(|m| preview(rules, m, pay, &rates)))
+        })?;
         let lang = i18n.lang();
         let line = fill(
             i18n.t(S::PreviewPoints),
@@ -906,15 +924,24 @@ mod tests {
             points: 0,
             growth: 1900,
         };
-        let p = preview(&rules, &member, 10_050).unwrap();
+        let plain = EarnRates::default();
+        let p = preview(&rules, &member, 10_050, &plain).unwrap();
         assert_eq!((p.points, p.growth), (120, 100));
         assert_eq!(p.upgrade_to, Some(("gold".into(), "GOLD".into())));
-        let small = preview(&rules, &member, 1000).unwrap();
+        let small = preview(&rules, &member, 1000, &plain).unwrap();
         assert_eq!(small.upgrade_to, None);
         // A purchase the coupons pay in full earns nothing.
-        let free = preview(&rules, &member, 0).unwrap();
+        let free = preview(&rules, &member, 0, &plain).unwrap();
         assert_eq!((free.points, free.growth), (0, 0));
-        assert!(preview(&rules, &member, -1).is_none());
+        assert!(preview(&rules, &member, -1, &plain).is_none());
+        // On a member day (double points, 1.5 growth) the till says what the server will.
+        let member_day = EarnRates {
+            points_multiplier_pcts: vec![200],
+            growth_per_yuan: 1,
+            growth_multiplier_pct: 150,
+        };
+        let md = preview(&rules, &member, 10_050, &member_day).unwrap();
+        assert_eq!((md.points, md.growth), (241, 150));
     }
 
     fn held(

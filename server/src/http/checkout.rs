@@ -80,6 +80,7 @@ pub async fn preview(
     let payable = Cents::paid(quoted.quote.payable_cents).map_err(|_| ApiError::Internal)?;
     let tier = rules::index_of(program, &member.tier_code).unwrap_or(0);
     let points_earned = rules::earn(program, tier, payable, now, member.birthday()).points;
+    let earn = rules::earn_rates(program, tier, now, member.birthday());
     Ok(Json(CheckoutPreview {
         member: member_summary(member, &scanned.tier_name),
         store_code: store_code.to_string(),
@@ -92,5 +93,6 @@ pub async fn preview(
             points_earned,
         },
         coupons,
+        earn,
     }))
 }

@@ -114,6 +114,7 @@ use super::{
         dto::QuoteLineView,
         dto::QuoteView,
         dto::CheckoutPreview,
+        dto::EarnRates,
         dto::PointsAdjustRequest,
         dto::PointsAdjustResult,
         dto::PointsRules,

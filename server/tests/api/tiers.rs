@@ -208,6 +208,9 @@ async fn member_day_and_birthday_month_multiply_and_preview_agrees(app: TestApp)
     )
     .await;
     assert_eq!(preview["quote"]["points_earned"], 200);
+    // What the till needs to preview any amount the same way.
+    assert_eq!(preview["earn"]["points_multiplier_pcts"], json!([200]));
+    assert_eq!(preview["earn"]["growth_multiplier_pct"], 150);
     let r: PurchaseResult = serde_json::from_value(
         json_ok(
             till.purchase(&code, 10_000, "MD-1", &idem()).await,
