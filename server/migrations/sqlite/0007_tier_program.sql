@@ -107,3 +107,13 @@ FROM purchases WHERE refunded_at IS NOT NULL;
 UPDATE members SET window_spend_cents = COALESCE(
     (SELECT SUM(p.amount_cents - p.discount_cents) FROM purchases p
      WHERE p.member_id = members.id AND p.refunded_at IS NULL), 0);
+
+-- Issue 5 follow-ups (a review): claim links count every grant and coupons count per
+-- member even without a limit, so a cap or limit set later counts what came before.
+UPDATE campaigns SET granted_count = (SELECT COUNT(*) FROM campaign_grants g
+                                      WHERE g.campaign_id = campaigns.id)
+WHERE kind = 'claim';
+INSERT INTO coupon_member_counts (member_id, template_id, issued)
+SELECT member_id, template_id, COUNT(*) FROM coupons WHERE status <> 'void'
+GROUP BY member_id, template_id
+ON CONFLICT (member_id, template_id) DO UPDATE SET issued = excluded.issued;

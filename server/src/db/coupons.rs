@@ -156,7 +156,9 @@ pub async fn issue(
     if took.rows_affected() != 1 {
         return Ok(Err(IssueRefusal::Exhausted));
     }
-    if let Some(limit) = t.per_member_limit {
+    // Counted with or without a limit: a limit set later must count what is held.
+    {
+        let limit = t.per_member_limit.unwrap_or(i64::MAX);
         let counted = sqlx::query(TAKE_MEMBER)
             .bind(i.member_id)
             .bind(i.template_id)
@@ -255,9 +257,10 @@ pub async fn grant(
     let Some(grant_id) = grant_id else {
         return Ok(Granted::Already);
     };
-    // Only capped campaigns keep a running count: an uncapped one (member day for
-    // everyone) would make every grant queue on the campaign row.
-    if campaign.total_cap.is_some() {
+    // Claim links always keep a running count (a cap may be set later and must count
+    // what was claimed before); other campaigns (member day for everyone) don't, or every
+    // grant would queue on the campaign row.
+    if campaign.total_cap.is_some() || campaign.kind == "claim" {
         let counted = sqlx::query(COUNT_GRANT)
             .bind(campaign.id)
             .execute(&mut *conn)

@@ -6,7 +6,7 @@ use member_core::tier_program::{self, Standing, Task};
 
 use super::batch::{self, Arg, Stmt};
 use super::growth::{self, Event};
-use super::{ledger, tier_moves, tier_program as versions, Backend, Db, DbError, Tx};
+use super::{coupons, ledger, tier_moves, tier_program as versions, Backend, Db, DbError, Tx};
 
 /// What doing a task gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,17 @@ pub async fn complete_in(
     .into();
     let up = tier_program::upgrade(program, current, after);
     if let Some(u) = &up {
+        // The upgrade gift packs, as a purchase that upgrades gets them.
+        let passed: Vec<String> = u
+            .passed
+            .iter()
+            .filter_map(|&i| program.tiers.get(i).map(|t| t.code.clone()))
+            .collect();
+        let to = program
+            .tiers
+            .get(u.to)
+            .map_or_else(String::new, |t| t.code.clone());
+        coupons::grant_upgrade(tx, member_id, &passed, &to, now).await?;
         let expiry = ledger::expiry_rule_in(tx).await?;
         let mv = tier_moves::Move {
             program,

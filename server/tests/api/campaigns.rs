@@ -18,6 +18,7 @@ both_backends!(
     manual_issue_to_segments_and_refusals,
     manual_issue_validation,
     signup_campaign_gives_welcome_pack_once,
+    a_member_limit_added_later_counts_coupons_held,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -866,4 +867,33 @@ async fn signup_campaign_gives_welcome_pack_once(app: TestApp) {
     assert_eq!(late.me().await.member_no, late.me.member_no);
     let s = get_campaign(&admin, c.id).await.stats;
     assert_eq!((s.members, s.coupons_issued), (2, 4));
+}
+
+/// A per-member limit set on a template later counts the coupons members already hold
+/// (a review found the count was only kept while a limit existed).
+async fn a_member_limit_added_later_counts_coupons_held(app: TestApp) {
+    only_my_campaigns(&app).await;
+    let admin = app.admin_login().await;
+    let t = template(&app, "无限券", 300).await;
+    let m = app.sign_up(&phone(77), "老会员").await;
+    let no = m.me.member_no.clone();
+    let body = json!({ "template_id": t, "member_nos": [no], "quantity": 2, "reason": "补偿" });
+    issued(issue(&admin, &body, &idem()).await).await;
+    let resp = patch(
+        &admin,
+        &format!("/api/v1/admin/coupon-templates/{t}"),
+        &json!({ "per_member_limit": 2 }),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json!({ "template_id": t, "member_nos": [no], "reason": "再补" });
+    issued(issue(&admin, &body, &idem()).await).await;
+    let id = crate::ledger::member_id(&app, &no).await;
+    let held = app
+        .db
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM coupons WHERE member_id = {id} AND template_id = {t}"
+        ))
+        .await;
+    assert_eq!(held, 2, "the limit of two counts the two already held");
 }

@@ -18,6 +18,7 @@ both_backends!(
     claim_refusals_keep_nothing,
     members_racing_for_a_capped_link_get_exactly_the_cap,
     one_member_claiming_concurrently_gets_one_pack,
+    a_cap_added_later_counts_earlier_claims,
 );
 
 async fn claim(m: &Member, token: &str) -> reqwest::Response {
@@ -395,4 +396,47 @@ async fn one_member_claiming_concurrently_gets_one_pack(app: TestApp) {
             .await,
         1
     );
+}
+
+/// A link without a cap still counts its claims, so a cap set later holds (a review found
+/// that uncapped links counted nothing: 50 claims, then a cap of 10, let 10 more in).
+async fn a_cap_added_later_counts_earlier_claims(app: TestApp) {
+    only_my_campaigns(&app).await;
+    let admin = app.admin_login().await;
+    let a = template(&app, "满30减5", 500).await;
+    let c = create_campaign(
+        &admin,
+        json!({ "kind": "claim", "name": "不限量", "coupons": [{ "template_id": a }] }),
+    )
+    .await;
+    let token = c.claim_token.clone().expect("token");
+    for i in 0..3 {
+        let m = app.sign_up(&phone(400 + i), "先领").await;
+        claimed(&m, &token).await;
+    }
+    let path = format!("/api/v1/admin/campaigns/{}", c.id);
+    assert_eq!(
+        patch(&admin, &path, &json!({ "total_cap": 2 }))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "three have claimed: a cap of two can't be"
+    );
+    assert_eq!(
+        patch(&admin, &path, &json!({ "total_cap": 4 }))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(view(&app.client(), &token).await.remaining, Some(1));
+    let fourth = app.sign_up(&phone(410), "第四").await;
+    claimed(&fourth, &token).await;
+    let fifth = app.sign_up(&phone(411), "第五").await;
+    assert_error(
+        claim(&fifth, &token).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "coupons_exhausted",
+    )
+    .await;
+    assert_eq!(campaign_grants(&app, c.id).await, 4);
 }

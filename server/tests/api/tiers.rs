@@ -441,6 +441,26 @@ async fn profile_completion_gives_growth_once(app: TestApp) {
         StatusCode::OK
     );
     assert_eq!(member_growth(&app, id).await, 20, "once ever");
+    // A task that upgrades gives the upgrade's gift pack, as a purchase would (a review
+    // found task upgrades gave none).
+    set_program(&app, |p| p.growth.check_in = 500).await;
+    let r: CheckInResult = serde_json::from_value(
+        json_ok(
+            m.client.post_empty("/api/v1/me/check-in").await,
+            StatusCode::OK,
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(r.upgraded);
+    assert_eq!(r.tier.code, "silver");
+    let gifts = app
+        .db
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM coupons WHERE member_id = {id} AND source = 'upgrade'"
+        ))
+        .await;
+    assert!(gifts >= 1, "the dev seed's silver upgrade pack");
     let status: TierStatusView = serde_json::from_value(
         json_ok(m.client.get("/api/v1/me/tier").await, StatusCode::OK).await,
     )
