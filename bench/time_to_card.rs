@@ -191,6 +191,11 @@ mod bench {
                 name: Some("Bench".into()),
                 privacy_consent: true,
                 marketing_consent: false,
+                link: None,
+                referral_code: None,
+                birthday: None,
+                gender: None,
+                city: None,
             })
             .send()
             .await?

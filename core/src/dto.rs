@@ -13,7 +13,9 @@ macro_rules! wire {
     };
 }
 
+mod signup;
 mod tiers;
+pub use signup::*;
 pub use tiers::*;
 
 wire! {
@@ -56,6 +58,22 @@ wire! {
         pub privacy_consent: bool,
         #[serde(default)]
         pub marketing_consent: bool,
+        /// The signed sign-up link (`/join?c=…`) that brought the customer: store,
+        /// channel and staff are recorded for a new member. An expired, revoked or
+        /// altered link signs up without attribution.
+        #[serde(default)]
+        pub link: Option<String>,
+        /// A friend's referral code (`/join?ref=…`).
+        #[serde(default)]
+        pub referral_code: Option<String>,
+        /// `YYYY-MM-DD`, when the brand asks for it.
+        #[serde(default)]
+        pub birthday: Option<String>,
+        /// `female`, `male` or `other`, when the brand asks for it.
+        #[serde(default)]
+        pub gender: Option<String>,
+        #[serde(default)]
+        pub city: Option<String>,
     }
 
     pub struct TierRef {
@@ -200,6 +218,9 @@ wire! {
         /// The tier's birthday-month points multiplier applied.
         #[serde(default)]
         pub birthday_month: bool,
+        /// Points the member received because a friend invited them (first purchase).
+        #[serde(default)]
+        pub referral_points: i64,
     }
 
     /// GET /api/v1/me/points/history?cursor=…
@@ -974,6 +995,10 @@ pub mod codes {
     pub const INVALID_CODE: &str = "invalid_code";
     pub const CONSENT_REQUIRED: &str = "consent_required";
     pub const NAME_REQUIRED: &str = "name_required";
+    /// A sign-up field the brand requires (birthday, gender, city) is missing.
+    pub const FIELD_REQUIRED: &str = "field_required";
+    /// An import file that can't be read (empty, no header, no phone column).
+    pub const INVALID_FILE: &str = "invalid_file";
     pub const OTP_EXPIRED: &str = "otp_expired";
     pub const OTP_LOCKED: &str = "otp_locked";
     pub const RATE_LIMITED: &str = "rate_limited";

@@ -49,6 +49,15 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Imports members from a CSV file (UTF-8 or GBK; header
+    /// phone,name,tier,points,birthday,store,joined_at, only phone required) into the
+    /// configured database. Re-running skips members already there.
+    Import {
+        file: PathBuf,
+        /// Check the file and print the report; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,6 +94,9 @@ fn main() -> ExitCode {
             Some(Command::Admin {
                 command: AdminCommand::Create { username },
             }) => create_admin(&cli.database_url, &username).await,
+            Some(Command::Import { ref file, dry_run }) => {
+                import_file(&cli.database_url, file, dry_run).await
+            }
         }
     });
     match result {
@@ -181,5 +193,38 @@ async fn create_admin(database_url: &str, username: &str) -> Result<(), String> 
         "{} admin account {username}",
         if created { "created" } else { "updated" }
     );
+    Ok(())
+}
+
+async fn import_file(database_url: &str, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let db = db::Db::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().timestamp();
+    db::seed::default_tiers_if_empty(&db, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let plan = db::import::plan(&db, &bytes, now)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let report = if dry_run {
+        plan.dry_run_report()
+    } else {
+        let total = plan.create.len();
+        let done = db::import::run(&db, &plan, "cli:import", now, |n| async move {
+            eprint!("\rimporting {n}/{total}");
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        if total > 0 {
+            eprintln!();
+        }
+        plan.report(false, done.imported, done.late_duplicates, done.points)
+    };
+    db.close().await;
+    print!("{}", db::import::summary(&report));
     Ok(())
 }

@@ -118,6 +118,11 @@ pub fn LoginPage() -> impl IntoView {
             name: (!name.is_empty()).then_some(name),
             privacy_consent: true,
             marketing_consent: marketing.get_untracked(),
+            link: None,
+            referral_code: None,
+            birthday: None,
+            gender: None,
+            city: None,
         };
         verifying.set(true);
         spawn_local(async move {

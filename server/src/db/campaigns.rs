@@ -894,3 +894,28 @@ pub async fn mark_returns(db: &Db) -> Result<u64, DbError> {
     tx.commit().await?;
     Ok(done.rows_affected())
 }
+
+/// An active claim campaign's name and pack (coupon name, quantity): a sign-up link's
+/// welcome gift as the welcome page shows it. `None` when closed or not a claim.
+pub async fn pack_of_active_claim(
+    db: &Db,
+    campaign_id: i64,
+    now: i64,
+) -> Result<Option<(String, Vec<(String, i64)>)>, DbError> {
+    let name: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT name FROM campaigns WHERE {} AND id = $2 AND kind = 'claim'",
+        super::coupons::ACTIVE
+    ))
+    .bind(now)
+    .bind(campaign_id)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let lines = pack_lines(db, campaign_id).await?;
+    Ok(Some((
+        name,
+        lines.into_iter().map(|l| (l.name, l.quantity)).collect(),
+    )))
+}

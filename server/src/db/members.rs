@@ -86,6 +86,31 @@ pub struct SignIn<'a> {
     pub session_hmac: &'a str,
     pub session_expires_at: i64,
     pub now: i64,
+    /// What a new member brings from the sign-up page (ignored for an existing one).
+    pub joining: Joining<'a>,
+}
+
+/// A new member's attribution and profile, all optional, already validated.
+#[derive(Debug, Default, Clone)]
+pub struct Joining<'a> {
+    /// The valid sign-up link that brought them.
+    pub link: Option<Attribution>,
+    pub referral_code: Option<&'a str>,
+    pub birthday: Option<member_core::civil::Date>,
+    pub gender: Option<&'static str>,
+    pub city: Option<&'a str>,
+    /// The first field the brand requires that is missing, if any.
+    pub missing: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attribution {
+    pub link_id: i64,
+    pub store_id: i64,
+    pub channel: String,
+    pub staff_id: Option<i64>,
+    /// The link's welcome gift (a claim campaign).
+    pub campaign_id: Option<i64>,
 }
 
 pub struct SignedIn {
@@ -99,15 +124,19 @@ pub async fn sign_in(db: &Db, s: SignIn<'_>) -> Result<SignedIn, DbError> {
     let tx = db.begin_write().await?;
     let (mut tx, code_id) = otp::check(tx, s.phone, s.code_hmac, s.now).await?;
     let existing = by_phone_in(&mut tx, s.phone).await?;
-    if existing.is_none() && s.name.is_none() {
+    if existing.is_none() && (s.name.is_none() || s.joining.missing.is_some()) {
         // Keep the spent try but not the code: the person can resend with a name.
         tx.commit().await?;
-        return Err(DbError::NameRequired);
+        return Err(match (s.name, s.joining.missing) {
+            (None, _) => DbError::NameRequired,
+            (Some(_), Some(field)) => DbError::FieldRequired(field),
+            (Some(_), None) => DbError::NameRequired,
+        });
     }
     otp::consume(&mut tx, code_id).await?;
     let signed_in = match (existing, s.name) {
         (Some(member), _) => returning(&mut tx, &s, &member).await?,
-        (None, Some(name)) => match create(&mut tx, &s, name).await? {
+        (None, Some(name)) => match create(&mut tx, db.backend(), &s, name).await? {
             Created::New(member_id) => SignedIn {
                 member_id,
                 new_member: true,
@@ -157,7 +186,12 @@ enum Created {
     Exists(Box<MemberRow>),
 }
 
-async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Created, DbError> {
+async fn create(
+    tx: &mut AnyConnection,
+    backend: super::Backend,
+    s: &SignIn<'_>,
+    name: &str,
+) -> Result<Created, DbError> {
     let tier: Option<String> =
         sqlx::query_scalar("SELECT code FROM tiers ORDER BY growth_threshold LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -169,10 +203,14 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Cr
     // our look-up (Postgres waits for it to commit; read committed then sees its row).
     for _ in 0..8 {
         let member_no = member_no_from_random(crate::crypto::random_u64());
+        let j = &s.joining;
+        let link = j.link.as_ref();
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO members (member_no, phone, name, tier_code, card_key, \
-                                  privacy_consent_at, marketing_consent, marketing_consent_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) \
+                                  privacy_consent_at, marketing_consent, marketing_consent_at, created_at, \
+                                  signup_link_id, signup_store_id, signup_channel, signup_staff_id, \
+                                  birth_year, birth_month, birth_day, birthday_set_at, gender, city) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(&member_no)
@@ -183,11 +221,22 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Cr
         .bind(s.now)
         .bind(i64::from(s.marketing_consent))
         .bind(s.marketing_consent.then_some(s.now))
+        .bind(link.map(|l| l.link_id))
+        .bind(link.map(|l| l.store_id))
+        .bind(link.map(|l| l.channel.clone()))
+        .bind(link.and_then(|l| l.staff_id))
+        .bind(j.birthday.map(|d| d.year))
+        .bind(j.birthday.map(|d| i64::from(d.month)))
+        .bind(j.birthday.map(|d| i64::from(d.day)))
+        .bind(j.birthday.map(|_| s.now))
+        .bind(j.gender)
+        .bind(j.city)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
             // The welcome pack commits with the member (or not at all).
             super::coupons::grant_signup(&mut *tx, id, &tier, s.now).await?;
+            welcome(&mut *tx, backend, s, id, &tier).await?;
             return Ok(Created::New(id));
         }
         if let Some(member) = by_phone_in(&mut *tx, s.phone).await? {
@@ -195,6 +244,29 @@ async fn create(tx: &mut AnyConnection, s: &SignIn<'_>, name: &str) -> Result<Cr
         }
     }
     Err(DbError::Corrupt("could not draw a free member number"))
+}
+
+/// The link's welcome gift and the referral, in the new member's transaction.
+async fn welcome(
+    tx: &mut AnyConnection,
+    backend: super::Backend,
+    s: &SignIn<'_>,
+    member_id: i64,
+    tier: &str,
+) -> Result<(), DbError> {
+    if let Some(campaign_id) = s.joining.link.as_ref().and_then(|l| l.campaign_id) {
+        let campaign = super::referrals::claim_campaign(&mut *tx, campaign_id, s.now).await?;
+        if let Some(c) = campaign {
+            // A campaign past its cap or window gives nothing; the sign-up still counts.
+            super::coupons::grant(&mut *tx, &c, member_id, tier, "", s.now).await?;
+        }
+    }
+    if let Some(code) = s.joining.referral_code {
+        let rules = super::signup_links::settings_in(&mut *tx).await?.referral;
+        super::referrals::attach(&mut *tx, backend, code, member_id, s.phone, &rules, s.now)
+            .await?;
+    }
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

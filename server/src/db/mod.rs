@@ -16,6 +16,7 @@ pub mod coupon_templates;
 pub mod coupons;
 pub mod growth;
 pub mod idempotency;
+pub mod import;
 pub mod leases;
 pub mod ledger;
 pub mod limits;
@@ -27,9 +28,12 @@ pub mod otp;
 pub mod outbox;
 pub mod profile;
 pub mod purchases;
+pub mod referrals;
 pub mod refunds;
+pub mod reports;
 pub mod seed;
 pub mod sessions;
+pub mod signup_links;
 pub mod staff;
 pub mod tasks;
 pub mod tier_eval;
@@ -125,6 +129,9 @@ pub enum DbError {
     /// A tier program version that breaks the program's rules (the text says which).
     #[error("invalid tier program: {0}")]
     InvalidProgram(String),
+    /// A sign-up field the brand requires was not given (`birthday`, `gender`, `city`).
+    #[error("field required: {0}")]
+    FieldRequired(&'static str),
 }
 
 #[derive(Clone)]
@@ -257,7 +264,12 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await,
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite").run(&self.write).await?;
+                sqlite_ledger_kinds(&self.write)
+                    .await
+                    .map_err(sqlx::migrate::MigrateError::Execute)
+            }
             Backend::Postgres => {
                 sqlx::migrate!("./migrations/postgres")
                     .run(&self.write)
@@ -284,6 +296,53 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// The ledger kinds `import` and `referral` (migration 0008) on SQLite: points_ledger is
+/// rebuilt with the wider CHECK, as SQLite documents for schema changes ALTER TABLE
+/// can't make: foreign keys off (only possible outside a transaction, so not in a
+/// migration), copy, drop, rename, check, foreign keys on. Three tables reference
+/// points_ledger by name and keep doing so. Does nothing once done.
+async fn sqlite_ledger_kinds(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let sql: Option<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'points_ledger'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if sql.is_none_or(|s| s.contains("'referral'")) {
+        return Ok(());
+    }
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let rebuilt = conn
+        .execute(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE points_ledger_new (
+                 id INTEGER PRIMARY KEY,
+                 member_id INTEGER NOT NULL REFERENCES members (id),
+                 kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'expire', 'adjust', 'refund', 'import', 'referral')),
+                 points INTEGER NOT NULL,
+                 reason TEXT NOT NULL,
+                 source_ref TEXT,
+                 actor TEXT NOT NULL,
+                 store_id INTEGER REFERENCES stores (id),
+                 created_at INTEGER NOT NULL
+             );
+             INSERT INTO points_ledger_new (id, member_id, kind, points, reason, source_ref, actor, store_id, created_at)
+                 SELECT id, member_id, kind, points, reason, source_ref, actor, store_id, created_at FROM points_ledger;
+             DROP TABLE points_ledger;
+             ALTER TABLE points_ledger_new RENAME TO points_ledger;
+             CREATE INDEX points_ledger_member ON points_ledger (member_id, id);
+             COMMIT;",
+        )
+        .await;
+    if rebuilt.is_err() {
+        let _ = conn.execute("ROLLBACK").await;
+    }
+    let on = conn.execute("PRAGMA foreign_keys = ON").await;
+    rebuilt?;
+    on?;
+    Ok(())
 }
 
 /// How often the WAL is copied back into the database file (SQLite).

@@ -16,7 +16,7 @@ use super::batch::{self, Arg, Refusal, Stmt};
 use super::growth::{self, Event};
 use super::ledger::{self, Entry};
 use super::{
-    audit, checkout, coupons, idempotency, tier_moves, tier_program as versions, Backend, Db,
+    audit, referrals, signup_links, checkout, coupons, idempotency, tier_moves, tier_program as versions, Backend, Db,
     DbError,
 };
 
@@ -194,11 +194,28 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;
     let (credit, settled) =
         ledger::plan_credit(&entry, earned.points, expiry.expires_at(p.now), &owed);
+    // A friend's first purchase releases the referral rewards held since sign-up.
+    let referral = if card.last_purchase_at.is_none() {
+        let rules = signup_links::settings_in(&mut tx).await?.referral;
+        referrals::release_on_first_purchase(
+            &mut tx,
+            db.backend(),
+            card.id,
+            &new_tier,
+            &rules,
+            expiry.expires_at(p.now),
+            p.now,
+        )
+        .await?
+    } else {
+        None
+    };
+    let referral_points = referral.as_ref().map_or(0, |r| r.friend_points);
     let result = PurchaseResult {
         member_no: p.member_no.to_string(),
         points_earned: earned.points,
         growth_earned: earned.growth,
-        points: card.points + earned.points - settled + upgrade_points,
+        points: card.points + earned.points - settled + upgrade_points + referral_points,
         growth: after.growth,
         tier: TierRef {
             code: new_tier.clone(),
@@ -216,6 +233,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         task_growth,
         member_day: earned.member_day,
         birthday_month: earned.birthday_month,
+        referral_points,
     };
     let purchase_event = Event::earned(
         program,
@@ -319,6 +337,9 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         coupon_detail.push_str(&format!(" gift_pack={}", result.gift_pack.len()));
     }
     stmts.extend(credit);
+    if let Some(r) = referral {
+        stmts.extend(r.statements);
+    }
     stmts.push(idempotency::complete(claim_id, 200, body));
     stmts.push(Stmt::new(
         audit::INSERT,

@@ -225,3 +225,22 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<StaffRow>, DbError> {
     .fetch_optional(db.reader())
     .await?)
 }
+
+/// A store's id by its code.
+pub async fn store_by_code(db: &Db, code: &str) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar("SELECT id FROM stores WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db.reader())
+        .await?)
+}
+
+/// An active staff account of a store, by username.
+pub async fn id_in_store(db: &Db, username: &str, store_id: i64) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM staff_users WHERE username = $1 AND store_id = $2 AND active = 1",
+    )
+    .bind(username)
+    .bind(store_id)
+    .fetch_optional(db.reader())
+    .await?)
+}

@@ -3,8 +3,12 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use member_core::dto::{codes, ErrorBody, MeView, OtpRequest, OtpSent, VerifyOtpRequest};
+use member_core::civil;
+use member_core::dto::{
+    codes, ErrorBody, MeView, OtpRequest, OtpSent, SignupFields, VerifyOtpRequest,
+};
 use member_core::phone::Phone;
+use member_core::signup::{self, Ask, Gender};
 
 use super::error::{name_required, ApiError, ApiResult};
 use super::extract::{
@@ -17,6 +21,7 @@ use crate::state::AppState;
 
 const OTP_MAC: &str = "otp";
 const NAME_MAX_CHARS: usize = 40;
+const CITY_MAX_CHARS: usize = 40;
 
 fn parse_phone(input: &str) -> ApiResult<Phone> {
     Phone::parse(input).map_err(|_| {
@@ -88,7 +93,7 @@ pub async fn send_otp(
     request_body = VerifyOtpRequest,
     responses(
         (status = 200, description = "Signed in; sets the mc_member cookie", body = MeView),
-        (status = 400, description = "invalid_phone / invalid_code / consent_required / name_required / invalid_input", body = ErrorBody),
+        (status = 400, description = "invalid_phone / invalid_code / consent_required / name_required / field_required / invalid_input", body = ErrorBody),
         (status = 410, description = "otp_expired / otp_locked", body = ErrorBody),
     ))]
 pub async fn verify(
@@ -118,6 +123,13 @@ pub async fn verify(
     }
     let name = name.filter(|n| !n.is_empty() && n.chars().count() <= NAME_MAX_CHARS);
     let now = state.clock.now();
+    let settings = db::signup_links::settings(&state.db).await?;
+    let profile = joining_profile(&req, &settings.fields, now)?;
+    let joining = members::Joining {
+        link: super::signup::attribution(&state, req.link.as_deref(), now).await?,
+        referral_code: req.referral_code.as_deref(),
+        ..profile
+    };
     let token = crate::crypto::session_token();
     let signed_in = members::sign_in(
         &state.db,
@@ -129,6 +141,7 @@ pub async fn verify(
             session_hmac: &session_mac(&state, &token),
             session_expires_at: now + MEMBER_SESSION_SECS,
             now,
+            joining,
         },
     )
     .await
@@ -149,6 +162,58 @@ pub async fn verify(
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)
+}
+
+/// The optional sign-up fields, checked: a malformed value is a 400 whether or not the
+/// brand asks for it; a required one that is missing is reported by the db layer, and
+/// only for a new member (an existing member goes straight to the card).
+fn joining_profile<'a>(
+    req: &'a VerifyOtpRequest,
+    fields: &SignupFields,
+    now: i64,
+) -> ApiResult<members::Joining<'a>> {
+    let given = |v: &'a Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let birthday = match given(&req.birthday) {
+        Some(b) => Some(
+            signup::parse_birthday(b, civil::local_date(now)).ok_or_else(|| {
+                ApiError::invalid_input("生日须为有效日期 YYYY-MM-DD / birthday must be a date YYYY-MM-DD")
+            })?,
+        ),
+        None => None,
+    };
+    let gender = match given(&req.gender) {
+        Some(g) => Some(
+            Gender::parse(g)
+                .ok_or_else(|| ApiError::invalid_input("gender 须为 female、male 或 other / gender must be female, male or other"))?
+                .as_str(),
+        ),
+        None => None,
+    };
+    let city = match given(&req.city) {
+        Some(_) => Some(
+            req.city
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| signup::clean_text(c, CITY_MAX_CHARS).is_some())
+                .ok_or_else(|| ApiError::invalid_input("城市最多 40 个字 / city: at most 40 characters"))?,
+        ),
+        None => None,
+    };
+    let required = |ask: &str| Ask::parse(ask) == Some(Ask::Required);
+    let missing = [
+        ("birthday", required(&fields.birthday) && birthday.is_none()),
+        ("gender", required(&fields.gender) && gender.is_none()),
+        ("city", required(&fields.city) && city.is_none()),
+    ]
+    .into_iter()
+    .find_map(|(f, m)| m.then_some(f));
+    Ok(members::Joining {
+        birthday,
+        gender,
+        city,
+        missing,
+        ..Default::default()
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",

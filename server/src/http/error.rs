@@ -163,6 +163,10 @@ impl From<DbError> for ApiError {
                 Self::BadRequest(codes::INVALID_CODE, "验证码错误 / Wrong code".into())
             }
             DbError::NameRequired => name_required(),
+            DbError::FieldRequired(field) => Self::BadRequest(
+                codes::FIELD_REQUIRED,
+                format!("请填写{} / {field} is required", field_zh(field)),
+            ),
             DbError::RateLimited { retry_after_secs } => Self::RateLimited {
                 retry_after_secs,
                 message: format!("请求过于频繁，{}", wait_text(retry_after_secs)),
@@ -271,6 +275,15 @@ pub fn coupon_refusal(refusal: member_core::coupons::Refusal) -> ApiError {
 
 fn yuan(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn field_zh(field: &str) -> &'static str {
+    match field {
+        "birthday" => "生日",
+        "gender" => "性别",
+        "city" => "城市",
+        _ => "必填项",
+    }
 }
 
 pub fn name_required() -> ApiError {

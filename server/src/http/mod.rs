@@ -12,6 +12,7 @@ pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod idempotent;
+pub mod imports;
 pub mod inbox;
 pub mod mall;
 pub mod mall_staff;
@@ -19,6 +20,9 @@ pub mod me;
 pub mod openapi;
 pub mod ops;
 pub mod refunds;
+pub mod reports;
+pub mod signup;
+pub mod signup_qr;
 pub mod staff;
 pub mod static_files;
 pub mod tasks;
@@ -56,6 +60,27 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/v1/auth/otp", post(auth::send_otp))
         .route("/api/v1/auth/verify", post(auth::verify))
         .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/signup/welcome", get(signup::welcome))
+        .route("/api/v1/me/referral", get(signup::my_referral))
+        .route("/api/v1/staff/signup-link", post(signup::personal_link))
+        .route(
+            "/api/v1/admin/signup-links",
+            get(signup::list_links).post(signup::create_link),
+        )
+        .route("/api/v1/admin/signup-links/{id}/revoke", post(signup::revoke_link))
+        .route("/api/v1/admin/signup-links/{id}/qr.svg", get(signup_qr::svg))
+        .route("/api/v1/admin/signup-links/{id}/qr.png", get(signup_qr::png_image))
+        .route("/api/v1/admin/reports/signups", get(reports::signups))
+        .route("/api/v1/admin/reports/referrals", get(reports::referrals))
+        .route(
+            "/api/v1/admin/imports",
+            post(imports::start).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/v1/admin/imports/{id}", get(imports::progress))
+        .route(
+            "/api/v1/admin/signup-settings",
+            get(signup::get_settings).put(signup::put_settings),
+        )
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/me/card-key", get(me::card_key_view))
         .route("/api/v1/me/card-code", get(me::card_code))

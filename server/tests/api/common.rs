@@ -499,7 +499,7 @@ pub struct Member {
     pub client: Client,
     pub phone: String,
     pub me: MeView,
-    clock: Clock,
+    pub clock: Clock,
 }
 
 impl Member {

@@ -26,6 +26,7 @@ mod ops;
 mod purchase;
 mod refund;
 mod seed;
+mod signup;
 mod staff;
 mod tier_job;
 mod tier_year;

@@ -1,0 +1,134 @@
+//! Admin: legacy member import. The CSV is the request body; `?dry_run=true` answers
+//! with the report at once, otherwise the import runs in the background and
+//! `GET /admin/imports/{id}` reports its progress (from the database: any instance can).
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use member_core::dto::{codes, ErrorBody, ImportJobView, ImportReport};
+use serde::Deserialize;
+
+use super::admin_points::require_admin;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path, StaffSession};
+use crate::db::import::{self, FileError};
+use crate::state::AppState;
+
+/// A 100,000-row export is ~6 MB; this leaves room for long names and extra columns.
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// Check only: report what would be imported, write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+pub fn file_error(e: &FileError) -> ApiError {
+    ApiError::BadRequest(codes::INVALID_FILE, e.to_string())
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/imports", tag = "admin",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv",
+        description = "phone,name,tier,points,birthday,store,joined_at (only phone required; UTF-8 or GBK)"),
+    responses((status = 200, description = "Dry run: the report", body = ImportReport),
+              (status = 202, description = "Import started: poll GET /api/v1/admin/imports/{id}", body = ImportJobView),
+              (status = 400, description = "invalid_file (no header, no phone column, empty)", body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    session: StaffSession,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
+    require_admin(&session)?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
+    let now = state.clock.now();
+    let plan = import::plan(&state.db, &body, now)
+        .await?
+        .map_err(|e| file_error(&e))?;
+    if q.dry_run {
+        let report = plan.dry_run_report();
+        return Ok((
+            StatusCode::OK,
+            Json(ImportJobView {
+                id: 0,
+                status: "done".into(),
+                rows: report.rows,
+                processed: report.rows,
+                report: Some(report),
+                error: None,
+            }),
+        ));
+    }
+    let actor = format!("staff:{}", session.staff.username);
+    let to_create = i64::try_from(plan.create.len()).unwrap_or(i64::MAX);
+    let id = import::start_job(&state.db, to_create, &actor, now).await?;
+    let db = state.db.clone();
+    let clock = state.clock.clone();
+    tokio::spawn(async move {
+        let progress_db = db.clone();
+        let outcome = import::run(&db, &plan, &actor, now, |n| {
+            let db = progress_db.clone();
+            async move {
+                if let Err(e) = import::job_progress(&db, id, n).await {
+                    tracing::warn!(error = %e, job = id, "import progress not recorded");
+                }
+            }
+        })
+        .await;
+        let (report, error) = match outcome {
+            Ok(done) => (
+                Some(plan.report(false, done.imported, done.late_duplicates, done.points)),
+                None,
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, job = id, "import failed");
+                (None, Some("导入中断，可重新导入（已导入的不会重复）/ The import stopped; import again (rows already imported are skipped)".to_string()))
+            }
+        };
+        if let Err(e) = import::finish_job(&db, id, report.as_ref(), error.as_deref(), clock.now()).await {
+            tracing::error!(error = %e, job = id, "import result not recorded");
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ImportJobView {
+            id,
+            status: "running".into(),
+            rows: to_create,
+            processed: 0,
+            report: None,
+            error: None,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/imports/{id}", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ImportJobView), (status = 404, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn progress(
+    State(state): State<AppState>,
+    session: StaffSession,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ImportJobView>> {
+    require_admin(&session)?;
+    let job = import::job(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let report = job
+        .report
+        .as_deref()
+        .map(serde_json::from_str::<ImportReport>)
+        .transpose()
+        .map_err(|_| ApiError::Internal)?;
+    Ok(Json(ImportJobView {
+        id: job.id,
+        status: job.status,
+        rows: job.rows,
+        processed: job.processed,
+        report,
+        error: job.error,
+    }))
+}

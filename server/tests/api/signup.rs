@@ -1,0 +1,629 @@
+//! In-store sign-up: signed links (forged, altered, expired, revoked), attribution
+//! written once, required fields, welcome gifts, referrals and their abuse cases, and
+//! the reports.
+
+use member_core::dto::{
+    MeView, PurchaseResult, ReferralFunnel, ReferralView, SignupLinkView, SignupReport,
+    WelcomeView,
+};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{assert_error, idem, json_ok, phone, Client, Member, TestApp};
+
+both_backends!(
+    a_poster_link_attributes_the_sign_up_once,
+    forged_altered_expired_and_revoked_links_sign_up_without_attribution,
+    required_fields_are_enforced_for_new_members_only,
+    links_are_made_by_managers_and_admins_for_their_stores,
+    qr_codes_print_as_svg_and_png,
+    referral_rewards_wait_for_the_first_purchase_and_come_once,
+    referral_abuse_is_refused,
+    reports_count_sign_ups_and_the_referral_funnel,
+);
+
+/// OTP and verify with extra sign-up fields; the raw response.
+pub async fn join(app: &TestApp, client: &Client, phone: &str, name: &str, extra: Value) -> reqwest::Response {
+    // A phone may ask for a code once a minute.
+    app.advance_clock(61);
+    let resp = client.post("/api/v1/auth/otp", &json!({ "phone": phone })).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED, "otp for {phone}");
+    let code = app.otp_for(phone).await;
+    let mut body = json!({
+        "phone": phone, "code": code, "name": name,
+        "privacy_consent": true, "marketing_consent": false
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    client.post("/api/v1/auth/verify", &body).await
+}
+
+async fn joined(app: &TestApp, phone: &str, name: &str, extra: Value) -> Member {
+    let client = app.client();
+    let resp = join(app, &client, phone, name, extra).await;
+    let me: MeView = serde_json::from_value(json_ok(resp, StatusCode::OK).await).expect("MeView");
+    Member {
+        client,
+        phone: phone.to_string(),
+        me,
+        clock: app.clock.clone(),
+    }
+}
+
+pub async fn make_link(admin: &Client, body: Value) -> SignupLinkView {
+    serde_json::from_value(
+        json_ok(admin.post("/api/v1/admin/signup-links", &body).await, StatusCode::CREATED).await,
+    )
+    .expect("SignupLinkView")
+}
+
+async fn welcome(app: &TestApp, query: &str) -> WelcomeView {
+    serde_json::from_value(
+        json_ok(
+            app.client().get(&format!("/api/v1/signup/welcome?{query}")).await,
+            StatusCode::OK,
+        )
+        .await,
+    )
+    .expect("WelcomeView")
+}
+
+async fn attribution(app: &TestApp, phone: &str) -> (i64, String, i64) {
+    let e164 = format!("+86{phone}");
+    (
+        app.db
+            .scalar_i64(&format!(
+                "SELECT COALESCE(signup_store_id, 0) FROM members WHERE phone = '{e164}'"
+            ))
+            .await,
+        channel_of(app, phone).await,
+        app.db
+            .scalar_i64(&format!(
+                "SELECT COALESCE(signup_staff_id, 0) FROM members WHERE phone = '{e164}'"
+            ))
+            .await,
+    )
+}
+
+async fn channel_of(app: &TestApp, phone: &str) -> String {
+    let n = app
+        .db
+        .scalar_i64(&format!(
+            "SELECT CAST(COALESCE(LENGTH(signup_channel), 0) AS BIGINT) FROM members WHERE phone = '+86{phone}'"
+        ))
+        .await;
+    if n == 0 {
+        return String::new();
+    }
+    for c in ["poster", "staff", "event", "packaging"] {
+        if app
+            .db
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM members WHERE phone = '+86{phone}' AND signup_channel = '{c}'"
+            ))
+            .await
+            == 1
+        {
+            return c.to_string();
+        }
+    }
+    "other".into()
+}
+
+async fn gift_campaign(app: &TestApp, admin: &Client, name: &str) -> i64 {
+    let t = crate::campaigns::template(app, name, 1000).await;
+    crate::campaigns::create_campaign(
+        admin,
+        json!({ "kind": "claim", "name": "扫码新人礼", "coupons": [{ "template_id": t }] }),
+    )
+    .await
+    .id
+}
+
+async fn coupon_names(m: &Member) -> Vec<String> {
+    let v: Value = json_ok(m.client.get("/api/v1/me/coupons").await, StatusCode::OK).await;
+    let items = v.get("items").cloned().unwrap_or(v);
+    items
+        .as_array()
+        .expect("coupon list")
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+async fn a_poster_link_attributes_the_sign_up_once(app: TestApp) {
+    let admin = app.admin_login().await;
+    let campaign = gift_campaign(&app, &admin, "扫码立减10元").await;
+    let link = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "poster", "staff_username": "cashier",
+                "campaign_id": campaign, "label": "门口海报" }),
+    )
+    .await;
+    assert!(link.path.starts_with("/join?c="), "{}", link.path);
+    assert_eq!(link.store_code, "S001");
+    assert_eq!(link.staff_username.as_deref(), Some("cashier"));
+
+    let w = welcome(&app, &format!("c={}", link.token)).await;
+    assert_eq!(w.link_status, "ok");
+    assert_eq!(w.store_name.as_deref(), Some("旗舰店"));
+    let gift = w.gift.expect("welcome gift shown");
+    assert_eq!(gift.items, ["扫码立减10元 ×1"]);
+
+    let m = joined(&app, &phone(1), "王小明", json!({ "link": link.token })).await;
+    assert!(m.me.new_member);
+    let store = app.db.scalar_i64("SELECT id FROM stores WHERE code = 'S001'").await;
+    let cashier = app
+        .db
+        .scalar_i64("SELECT id FROM staff_users WHERE username = 'cashier'")
+        .await;
+    assert_eq!(attribution(&app, &phone(1)).await, (store, "poster".into(), cashier));
+    assert!(
+        coupon_names(&m).await.contains(&"扫码立减10元".to_string()),
+        "the welcome gift is in the wallet"
+    );
+
+    // Signing in again through another store's event code changes nothing: the
+    // attribution was written at sign-up, and there is no second account.
+    app.db
+        .execute("INSERT INTO stores (code, name, created_at) VALUES ('S002', '二店', 0)")
+        .await;
+    let other = make_link(&admin, json!({ "store_code": "S002", "channel": "event" })).await;
+    let again = joined(&app, &phone(1), "", json!({ "link": other.token })).await;
+    assert!(!again.me.new_member);
+    assert_eq!(again.me.member_no, m.me.member_no);
+    assert_eq!(attribution(&app, &phone(1)).await, (store, "poster".into(), cashier));
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM members WHERE phone = '+8613900000001'")
+            .await,
+        1
+    );
+    // The list shows the sign-up on the link.
+    let list: Value = json_ok(admin.get("/api/v1/admin/signup-links").await, StatusCode::OK).await;
+    let row = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == link.id)
+        .unwrap()
+        .clone();
+    assert_eq!(row["signups"], 1);
+}
+
+async fn forged_altered_expired_and_revoked_links_sign_up_without_attribution(app: TestApp) {
+    let admin = app.admin_login().await;
+    let a = make_link(&admin, json!({ "store_code": "S001", "channel": "poster" })).await;
+    let expires = member_server::clock::rfc3339(app.now() + 3600);
+    let b = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "event", "expires_at": expires }),
+    )
+    .await;
+    let c = make_link(&admin, json!({ "store_code": "S001", "channel": "packaging" })).await;
+
+    // Altered: another link's id with this link's signature; one flipped hex digit;
+    // made up; malformed.
+    let (a_id, a_mac) = a.token.split_once('-').unwrap();
+    let swapped = format!("{}-{a_mac}", b.id);
+    let mut flipped = a_mac.to_string();
+    let last = if flipped.ends_with('0') { "1" } else { "0" };
+    flipped.replace_range(flipped.len() - 1.., last);
+    let flipped = format!("{a_id}-{flipped}");
+    let forged = format!("{}-{}", a.id, "0".repeat(20));
+    for bad in [swapped.as_str(), flipped.as_str(), forged.as_str(), "not-a-token", "999-abc"] {
+        let w = welcome(&app, &format!("c={bad}")).await;
+        assert_eq!(w.link_status, "invalid", "{bad}");
+        assert!(w.store_name.is_none() && w.gift.is_none());
+    }
+    joined(&app, &phone(1), "甲", json!({ "link": flipped })).await;
+    assert_eq!(attribution(&app, &phone(1)).await, (0, String::new(), 0));
+
+    // Revoked.
+    let resp = admin
+        .post_empty(&format!("/api/v1/admin/signup-links/{}/revoke", c.id))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(welcome(&app, &format!("c={}", c.token)).await.link_status, "revoked");
+    joined(&app, &phone(2), "乙", json!({ "link": c.token })).await;
+    assert_eq!(attribution(&app, &phone(2)).await, (0, String::new(), 0));
+
+    // Expired (by the server's clock).
+    assert_eq!(welcome(&app, &format!("c={}", b.token)).await.link_status, "ok");
+    app.advance_clock(3601);
+    assert_eq!(welcome(&app, &format!("c={}", b.token)).await.link_status, "expired");
+    joined(&app, &phone(3), "丙", json!({ "link": b.token })).await;
+    assert_eq!(attribution(&app, &phone(3)).await, (0, String::new(), 0));
+
+    // The untouched one still works.
+    joined(&app, &phone(4), "丁", json!({ "link": a.token })).await;
+    assert_eq!(attribution(&app, &phone(4)).await.1, "poster");
+    assert_eq!(welcome(&app, "").await.link_status, "none");
+}
+
+async fn required_fields_are_enforced_for_new_members_only(app: TestApp) {
+    let admin = app.admin_login().await;
+    let existing = app.sign_up(&phone(1), "老会员").await;
+    let mut settings: Value =
+        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    settings["fields"] = json!({ "birthday": "required", "gender": "optional", "city": "required" });
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp, StatusCode::OK).await;
+    assert_eq!(welcome(&app, "").await.fields.birthday, "required");
+
+    let client = app.client();
+    let resp = join(&app, &client, &phone(2), "新人", json!({ "city": "上海" })).await;
+    let body = assert_error(resp, StatusCode::BAD_REQUEST, "field_required").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("生日"));
+    let resp = join(&app, &client, &phone(2), "新人", json!({ "birthday": "1990-02-30", "city": "上海" })).await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let resp = join(&app, &client, &phone(2), "新人", json!({ "birthday": "1990-03-07", "gender": "robot", "city": "上海" })).await;
+    assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM members WHERE phone = '+8613900000002'")
+            .await,
+        0,
+        "nothing half-created"
+    );
+    let m = joined(&app, &phone(2), "新人", json!({ "birthday": "1990-03-07", "gender": "女", "city": "上海" })).await;
+    assert!(m.me.new_member);
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT birth_month * 100 + birth_day FROM members WHERE phone = '+8613900000002'")
+            .await,
+        307
+    );
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM members WHERE gender = 'female' AND city = '上海'")
+            .await,
+        1
+    );
+    // An existing member goes straight to the card without the new fields.
+    let back = joined(&app, &existing.phone, "", json!({})).await;
+    assert!(!back.me.new_member);
+}
+
+async fn links_are_made_by_managers_and_admins_for_their_stores(app: TestApp) {
+    let admin = app.admin_login().await;
+    let cashier = app.staff_login().await;
+    let body = json!({ "store_code": "S001", "channel": "poster" });
+    assert_error(
+        cashier.post("/api/v1/admin/signup-links", &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // A manager of another store can't make or revoke codes for S001.
+    app.db
+        .execute("INSERT INTO stores (code, name, created_at) VALUES ('S002', '二店', 0)")
+        .await;
+    let s2 = app.db.scalar_i64("SELECT id FROM stores WHERE code = 'S002'").await;
+    app.db
+        .execute(&format!(
+            "UPDATE staff_users SET role = 'manager', store_id = {s2} WHERE username = 'cashier'"
+        ))
+        .await;
+    assert_error(
+        cashier.post("/api/v1/admin/signup-links", &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let own = make_link(&cashier, json!({ "store_code": "S002", "channel": "table_tent" })).await;
+    let theirs = make_link(&admin, body.clone()).await;
+    let resp = cashier
+        .post_empty(&format!("/api/v1/admin/signup-links/{}/revoke", theirs.id))
+        .await;
+    assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    let list: Value = json_ok(cashier.get("/api/v1/admin/signup-links").await, StatusCode::OK).await;
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [own.id]);
+
+    // Bad input is a clear 400.
+    for bad in [
+        json!({ "store_code": "S001", "channel": "Poster!" }),
+        json!({ "store_code": "NOPE", "channel": "poster" }),
+        json!({ "store_code": "S001", "channel": "poster", "staff_username": "ghost" }),
+        json!({ "store_code": "S001", "channel": "poster", "campaign_id": 99999 }),
+        json!({ "store_code": "S001", "channel": "poster", "expires_at": "2001-01-01T00:00:00Z" }),
+    ] {
+        assert_error(
+            admin.post("/api/v1/admin/signup-links", &bad).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        )
+        .await;
+    }
+
+    // A cashier's personal code is the same every time.
+    app.db
+        .execute("UPDATE staff_users SET role = 'cashier' WHERE username = 'cashier'")
+        .await;
+    let p1: SignupLinkView = serde_json::from_value(
+        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+    )
+    .unwrap();
+    let p2: SignupLinkView = serde_json::from_value(
+        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+    )
+    .unwrap();
+    assert_eq!(p1.id, p2.id);
+    assert_eq!(p1.channel, "staff");
+    assert_eq!(p1.staff_username.as_deref(), Some("cashier"));
+}
+
+async fn qr_codes_print_as_svg_and_png(app: TestApp) {
+    let admin = app.admin_login().await;
+    let link = make_link(&admin, json!({ "store_code": "S001", "channel": "poster" })).await;
+    let svg = admin
+        .get(&format!("/api/v1/admin/signup-links/{}/qr.svg", link.id))
+        .await;
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("会员中心") && svg.contains("扫码入会") && svg.contains("旗舰店"));
+    assert!(svg.matches("h1v1h-1z").count() > 100, "QR modules drawn");
+
+    let png = admin
+        .get(&format!("/api/v1/admin/signup-links/{}/qr.png", link.id))
+        .await;
+    assert_eq!(png.status(), StatusCode::OK);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let bytes = png.bytes().await.unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let reader = decoder.read_info().expect("a PNG");
+    let info = reader.info();
+    assert_eq!(info.width, info.height);
+    assert!(info.width >= 290, "print resolution: {}", info.width);
+
+    // Another store's manager can't fetch it; a member can't either.
+    let member = app.sign_up(&phone(1), "甲").await;
+    let resp = member
+        .client
+        .get(&format!("/api/v1/admin/signup-links/{}/qr.png", link.id))
+        .await;
+    assert_error(resp, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let resp = admin.get("/api/v1/admin/signup-links/99999/qr.svg").await;
+    assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+pub async fn enable_referrals(app: &TestApp, admin: &Client, cap: i64) {
+    let mut settings: Value =
+        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    settings["referral"] = json!({
+        "enabled": true, "referrer_points": 200, "friend_points": 100, "daily_cap": cap
+    });
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp, StatusCode::OK).await;
+}
+
+async fn referral(m: &Member) -> ReferralView {
+    serde_json::from_value(json_ok(m.client.get("/api/v1/me/referral").await, StatusCode::OK).await)
+        .expect("ReferralView")
+}
+
+async fn referral_ledger(app: &TestApp, m: &Member) -> (i64, i64) {
+    let no = &m.me.member_no;
+    (
+        app.db
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM points_ledger l JOIN members m ON m.id = l.member_id \
+                 WHERE m.member_no = '{no}' AND l.kind = 'referral'"
+            ))
+            .await,
+        app.db
+            .scalar_i64(&format!(
+                "SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM points_ledger l JOIN members m ON m.id = l.member_id \
+                 WHERE m.member_no = '{no}' AND l.kind = 'referral'"
+            ))
+            .await,
+    )
+}
+
+async fn referral_rewards_wait_for_the_first_purchase_and_come_once(app: TestApp) {
+    let admin = app.admin_login().await;
+    enable_referrals(&app, &admin, 5).await;
+    let alice = app.sign_up(&phone(1), "Alice").await;
+    let share = referral(&alice).await;
+    assert!(share.enabled);
+    assert_eq!(share.path, format!("/join?ref={}", share.code));
+    assert_eq!(referral(&alice).await.code, share.code, "the code is stable");
+
+    let w = welcome(&app, &format!("ref={}", share.code.to_lowercase())).await;
+    assert_eq!(w.referrer.as_deref(), Some("A***"));
+    assert!(w.referral_reward.is_some());
+
+    let bob = joined(&app, &phone(2), "Bob", json!({ "referral_code": share.code })).await;
+    let v = referral(&alice).await;
+    assert_eq!((v.invited, v.pending, v.rewarded), (1, 1, 0));
+    assert_eq!(referral_ledger(&app, &alice).await, (0, 0), "held until the first purchase");
+
+    // Three concurrent first purchases (three valid codes, each its own key): one
+    // releases the reward, the others find it released (or are refused).
+    let cashier = app.staff_login().await;
+    let codes = bob.three_codes().await;
+    let keys = [idem(), idem(), idem()];
+    let refs = ["R-0", "R-1", "R-2"];
+    let results = futures::future::join_all(
+        codes
+            .iter()
+            .zip(keys.iter())
+            .zip(refs)
+            .map(|((code, key), order)| cashier.purchase(code, 10_000, order, key)),
+    )
+    .await;
+    let mut referral_points = 0;
+    for r in results {
+        if r.status() == StatusCode::OK {
+            let p: PurchaseResult = r.json().await.unwrap();
+            referral_points += p.referral_points;
+        }
+    }
+    assert_eq!(referral_points, 100, "the friend's reward once");
+    assert_eq!(referral_ledger(&app, &alice).await, (1, 200));
+    assert_eq!(referral_ledger(&app, &bob).await, (1, 100));
+
+    // A replay of a purchase changes nothing.
+    let replay = cashier.purchase(&codes[0], 10_000, "R-0", &keys[0]).await;
+    assert!(replay.status() == StatusCode::OK || replay.status().is_client_error());
+    assert_eq!(referral_ledger(&app, &alice).await, (1, 200));
+    let v = referral(&alice).await;
+    assert_eq!((v.invited, v.pending, v.rewarded, v.points_earned), (1, 0, 1, 200));
+}
+
+async fn referral_abuse_is_refused(app: TestApp) {
+    let admin = app.admin_login().await;
+    enable_referrals(&app, &admin, 2).await;
+    let alice = app.sign_up(&phone(1), "Alice").await;
+    let code = referral(&alice).await.code;
+
+    // Self-referral: Alice signing in with her own code is just a sign-in.
+    joined(&app, &alice.phone, "", json!({ "referral_code": code })).await;
+    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM referrals").await, 0);
+
+    // The daily cap: two rewardable friends a day, the third is recorded as capped.
+    let friends = [
+        joined(&app, &phone(2), "F2", json!({ "referral_code": code })).await,
+        joined(&app, &phone(3), "F3", json!({ "referral_code": code })).await,
+        joined(&app, &phone(4), "F4", json!({ "referral_code": code })).await,
+    ];
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM referrals WHERE status = 'capped'")
+            .await,
+        1
+    );
+    let cashier = app.staff_login().await;
+    for (i, f) in friends.iter().enumerate() {
+        let code = f.card_code().await;
+        let r = cashier.purchase(&code, 5_000, &format!("A-{i}"), &idem()).await;
+        json_ok(r, StatusCode::OK).await;
+    }
+    assert_eq!(referral_ledger(&app, &alice).await, (2, 400), "the capped friend earns nothing");
+
+    // A friend who is a member already can't be referred (again): no second row, and
+    // another referrer's code later changes nothing.
+    let bob = app.sign_up(&phone(5), "Bob").await;
+    let bob_code = referral(&bob).await.code;
+    joined(&app, &phone(2), "", json!({ "referral_code": bob_code })).await;
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM referrals WHERE friend_phone = '+8613900000002'")
+            .await,
+        1
+    );
+    // Referrals switched off: a code does nothing.
+    let mut settings: Value =
+        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    settings["referral"]["enabled"] = json!(false);
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp, StatusCode::OK).await;
+    joined(&app, &phone(6), "F6", json!({ "referral_code": bob_code })).await;
+    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM referrals").await, 3);
+    // Nonsense settings are refused.
+    settings["referral"]["daily_cap"] = json!(-1);
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
+}
+
+async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
+    let admin = app.admin_login().await;
+    enable_referrals(&app, &admin, 5).await;
+    let poster = make_link(&admin, json!({ "store_code": "S001", "channel": "poster" })).await;
+    let staff = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "staff", "staff_username": "cashier" }),
+    )
+    .await;
+    let a = joined(&app, &phone(1), "A", json!({ "link": poster.token })).await;
+    joined(&app, &phone(2), "B", json!({ "link": poster.token })).await;
+    joined(&app, &phone(3), "C", json!({ "link": staff.token })).await;
+    let code = referral(&a).await.code;
+    let d = joined(&app, &phone(4), "D", json!({ "referral_code": code })).await;
+    let cashier = app.staff_login().await;
+    for (m, order) in [(&a, "X1"), (&d, "X2")] {
+        let code = m.card_code().await;
+        json_ok(cashier.purchase(&code, 8_000, order, &idem()).await, StatusCode::OK).await;
+    }
+
+    let report = |by: &str| {
+        let admin = admin.clone();
+        let by = by.to_string();
+        async move {
+            serde_json::from_value::<SignupReport>(
+                json_ok(
+                    admin.get(&format!("/api/v1/admin/reports/signups?by={by}")).await,
+                    StatusCode::OK,
+                )
+                .await,
+            )
+            .unwrap()
+        }
+    };
+    let by_store = report("store").await;
+    let s001 = by_store.rows.iter().find(|r| r.key == "S001").expect("S001 row");
+    assert_eq!((s001.signups, s001.first_purchase_same_day), (3, 1));
+    assert_eq!(s001.same_day_rate_permille, 333);
+    assert_eq!(by_store.total.signups, 4);
+    let by_channel = report("channel").await;
+    let poster_row = by_channel.rows.iter().find(|r| r.key == "poster").unwrap();
+    assert_eq!(poster_row.signups, 2);
+    let by_staff = report("staff").await;
+    assert_eq!(by_staff.rows.iter().find(|r| r.key == "cashier").unwrap().signups, 1);
+    let by_day = report("day").await;
+    assert_eq!(by_day.rows.len(), 1);
+    assert_eq!(by_day.rows[0].signups, 4);
+    assert_eq!(by_day.rows[0].first_purchase_same_day, 2);
+
+    let funnel: ReferralFunnel = serde_json::from_value(
+        json_ok(admin.get("/api/v1/admin/reports/referrals").await, StatusCode::OK).await,
+    )
+    .unwrap();
+    assert_eq!(
+        (funnel.referrers, funnel.signed_up, funnel.first_purchase, funnel.rewarded, funnel.held),
+        (1, 1, 1, 1, 0)
+    );
+    for bad in ["by=city", "from=2026-13-01", "from=2026-05-02&to=2026-05-01"] {
+        assert_error(
+            admin.get(&format!("/api/v1/admin/reports/signups?{bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        )
+        .await;
+    }
+}
