@@ -93,7 +93,7 @@ e2e:
 bench: tools-test web server postgres
 	@rc=0; bench/bundle-size || rc=1; bench/time-to-card || rc=1; \
 	bench/redeem || rc=1; bench/purchase || rc=1; bench/checkout-coupons || rc=1; \
-	bench/tiers || rc=1; exit $$rc
+	bench/tiers || rc=1; bench/import || rc=1; exit $$rc
 
 clean:
 	cargo clean

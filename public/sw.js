@@ -26,7 +26,7 @@
 // cache layout changes: activate deletes every other mc-shell-* cache.
 "use strict";
 
-const VERSION = "v2";
+const VERSION = "v3";
 const CACHE = "mc-shell-" + VERSION;
 // Each shell's hashed build outputs live directly in its folder (the staff app's live
 // under /staff/ and are never cached). Trunk's hash is a u64 in hex without leading
@@ -39,7 +39,7 @@ const SHELLS = {
 // The mall bundle also answers the coupon wallet, claim links, the profile and the tier
 // screens (the
 // server's static_files.rs APPS).
-const MALL_PATHS = /^\/(?:mall|coupons|claim|profile|tiers|growth|inbox)(?:\/|$)/;
+const MALL_PATHS = /^\/(?:mall|coupons|claim|profile|tiers|growth|inbox|join|invite)(?:\/|$)/;
 
 function shellOf(path) {
   return MALL_PATHS.test(path) ? "/mall/" : "/";

@@ -10,7 +10,8 @@ use member_core::dto::{
     StaffLoginRequest, StaffMallOrder, StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
 };
 use member_core::dto::{
-    GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, TierStatusView, UnreadCount,
+    GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, ReferralView, TierStatusView,
+    UnreadCount, WelcomeView,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -203,6 +204,15 @@ pub async fn request_otp(phone: &str) -> Result<OtpSent, ApiError> {
 
 pub async fn verify_otp(body: &VerifyOtpRequest) -> Result<MeView, ApiError> {
     post("/auth/verify", body).await
+}
+
+/// `query`: the page's own query string (`c=…&ref=…`), passed on as it is.
+pub async fn signup_welcome(query: &str) -> Result<WelcomeView, ApiError> {
+    get(&format!("/signup/welcome?{query}")).await
+}
+
+pub async fn my_referral() -> Result<ReferralView, ApiError> {
+    get("/me/referral").await
 }
 
 pub async fn me() -> Result<MeView, ApiError> {

@@ -11,6 +11,8 @@ use crate::api::{self, ApiError};
 use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
+use crate::pages::invite::InvitePage;
+use crate::pages::join::JoinPage;
 use crate::pages::mall::{item::ItemPage, list::ListPage, order::OrderPage, orders::OrdersPage};
 use crate::pages::tiers::{benefits::BenefitsPage, growth::GrowthPage, inbox::InboxPage};
 use crate::pages::wallet::{
@@ -66,6 +68,10 @@ pub enum MallScreen {
     Tiers,
     Growth,
     Inbox,
+    /// In-store sign-up from a scanned code or a friend's invitation (`/join?c=…&ref=…`).
+    Join,
+    /// The member's share code.
+    Invite,
 }
 
 impl Screens for MallScreen {
@@ -91,6 +97,8 @@ impl Screens for MallScreen {
             "/tiers" => return Self::Tiers,
             "/growth" => return Self::Growth,
             "/inbox" => return Self::Inbox,
+            "/join" => return Self::Join,
+            "/invite" => return Self::Invite,
             _ => {}
         }
         let rest = path
@@ -125,6 +133,8 @@ impl Screens for MallScreen {
             Self::Tiers => "/tiers".to_string(),
             Self::Growth => "/growth".to_string(),
             Self::Inbox => "/inbox".to_string(),
+            Self::Join => "/join".to_string(),
+            Self::Invite => "/invite".to_string(),
         }
     }
 }
@@ -195,8 +205,10 @@ fn pathname() -> String {
         .unwrap_or_default()
 }
 
+/// Screens open to visitors: a claim link, and sign-up itself.
 fn on_claim_link() -> bool {
-    pathname().starts_with("/claim/")
+    let path = pathname();
+    path.starts_with("/claim/") || path.starts_with("/join")
 }
 
 /// The member app's sign-in, coming back to `path` afterwards.
@@ -242,6 +254,8 @@ pub fn MallApp() -> impl IntoView {
         MallScreen::Tiers => view! { <BenefitsPage /> }.into_any(),
         MallScreen::Growth => view! { <GrowthPage /> }.into_any(),
         MallScreen::Inbox => view! { <InboxPage /> }.into_any(),
+        MallScreen::Join => view! { <JoinPage /> }.into_any(),
+        MallScreen::Invite => view! { <InvitePage /> }.into_any(),
     }
 }
 
@@ -271,6 +285,8 @@ mod tests {
             MallScreen::Tiers,
             MallScreen::Growth,
             MallScreen::Inbox,
+            MallScreen::Join,
+            MallScreen::Invite,
         ] {
             assert_eq!(MallScreen::from_path(&s.path()), s);
         }

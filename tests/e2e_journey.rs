@@ -65,6 +65,14 @@ async fn upgraded_member_sees_keep_line_inbox_benefits_and_growth() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poster_scan_signs_up_with_welcome_gift_and_counts_for_the_store() {
+    with_app("e2e_signup", |base, member, _staff| async move {
+        signup_journey(&base, &member).await
+    })
+    .await;
+}
+
 /// A fresh server (dev seed, SQLite in a temp dir) serving `dist/`, and two phone-sized
 /// browsers (the member's and the cashier's) for `journey`; both closed before judging.
 async fn with_app<F, Fut>(test: &str, journey: F)
@@ -653,6 +661,105 @@ async fn tier_journey(base: &str, member: &Client) -> Res {
         return Err(format!("growth history says {list:?}").into());
     }
     screenshot(member, "growth.png").await?;
+    Ok(())
+}
+
+/// In-store sign-up: the brand prints a poster code with a welcome gift for the flagship
+/// store; a customer scans it, sees the store and the gift, joins with phone + code +
+/// consent, lands on the card with the gift in the wallet, and the report counts the
+/// store. Then the new member opens their own invite page.
+async fn signup_journey(base: &str, member: &Client) -> Res {
+    const GIFT: &str = "扫码立减10元";
+    let admin = admin_client(base).await?;
+    let template: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/coupon-templates"))
+        .json(&serde_json::json!({
+            "name": GIFT,
+            "benefit": { "kind": "amount", "amount_off_cents": 1000 },
+            "valid_days": 30,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let campaign: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/campaigns"))
+        .json(&serde_json::json!({
+            "kind": "claim", "name": "门店海报新人礼",
+            "coupons": [{ "template_id": template["id"], "quantity": 1 }],
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let link: serde_json::Value = admin
+        .post(format!("{base}/api/v1/admin/signup-links"))
+        .json(&serde_json::json!({
+            "store_code": "S001", "channel": "poster", "campaign_id": campaign["id"],
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let path = link["path"].as_str().ok_or("link path")?;
+
+    // The scan: the welcome page names the store and shows the gift.
+    member.goto(&format!("{base}{path}")).await?;
+    wait_text(member, "#join-store", |t| t.contains("旗舰店")).await?;
+    wait_text(member, "#join-gift", |t| t.contains(GIFT)).await?;
+    let phone = "13900003333";
+    find(member, "#join-phone").await?.send_keys(phone).await?;
+    find(member, "#join-send-code").await?.click().await?;
+    let otp = otp_from_outbox(base, phone).await?;
+    find(member, "#join-otp").await?.send_keys(&otp).await?;
+    find(member, "#join-name").await?.send_keys("李雷").await?;
+    find(member, "#join-city").await?.send_keys("杭州").await?;
+    find(member, "#join-privacy").await?.click().await?;
+    screenshot(member, "join.png").await?;
+    find(member, "#join-submit").await?.click().await?;
+
+    // The card, with the gift in the wallet.
+    find(member, "#card-qr svg").await?;
+    find(member, "#coupons-link").await?.click().await?;
+    wait_text(member, "#coupon-list", |t| t.contains(GIFT)).await?;
+
+    // The report counts the sign-up for the store.
+    let report: serde_json::Value = admin
+        .get(format!("{base}/api/v1/admin/reports/signups?by=store"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let s001 = report["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["key"] == "S001"))
+        .ok_or_else(|| format!("no S001 row in {report}"))?;
+    if s001["signups"] != 1 {
+        return Err(format!("S001 should count one sign-up: {report}").into());
+    }
+
+    // Scanning again as a member goes straight to the card.
+    member.goto(&format!("{base}{path}")).await?;
+    find(member, "#card-qr svg").await?;
+
+    // The invite page: a code, a QR code, the reward.
+    find(member, "#invite-link").await?.click().await?;
+    let code = wait_text(member, "#invite-code", |t| t.len() == 8).await?;
+    find(member, "#invite-qr svg").await?;
+    wait_text(member, "#invite-reward", |t| t.contains("积分")).await?;
+    screenshot(member, "invite.png").await?;
+    let friend_welcome: serde_json::Value = reqwest::get(format!("{base}/api/v1/signup/welcome?ref={code}"))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    if friend_welcome["referrer"] != "李*" {
+        return Err(format!("a friend's welcome shows {friend_welcome}").into());
+    }
     Ok(())
 }
 

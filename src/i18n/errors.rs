@@ -149,6 +149,7 @@ pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
             "该账号未绑定门店，不能记录消费",
             "This account has no store, so it cannot record purchases",
         ),
+        codes::FIELD_REQUIRED => ("请填写标 * 的必填项", "Please fill in the fields marked *"),
         _ => return error_text(lang, code),
     };
     lang.pick(zh, en)

@@ -56,6 +56,7 @@ texts! {
         Expiring => "{n} 分将于 {date} 过期", "{n} points expire on {date}";
         Mall => "积分商城", "Points mall";
         MyOrders => "我的兑换", "My redemptions";
+        Invite => "邀请好友", "Invite friends";
         Coupons => "优惠券", "Coupons";
     }
 }

@@ -26,6 +26,7 @@ macro_rules! texts {
 
 pub mod coupons;
 pub mod errors;
+pub mod join;
 pub mod mall;
 pub mod member;
 pub mod staff;

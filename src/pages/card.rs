@@ -356,6 +356,9 @@ pub fn CardPage() -> impl IntoView {
                     <a id="my-orders-link" href="/mall/orders" class="button secondary">
                         {i18n.tr(M::MyOrders)}
                     </a>
+                    <a id="invite-link" href="/invite" class="button secondary">
+                        {i18n.tr(M::Invite)}
+                    </a>
                 </nav>
                 <nav class="card-actions">
                     <Link to=MemberScreen::Points class="button secondary">

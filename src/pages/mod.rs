@@ -3,6 +3,8 @@
 pub mod card;
 pub mod checkout;
 pub mod history;
+pub mod invite;
+pub mod join;
 pub mod login;
 pub mod mall;
 pub mod staff_login;

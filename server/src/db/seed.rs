@@ -165,7 +165,31 @@ pub async fn dev(db: &Db, now: i64) -> Result<(), DbError> {
         staff::create_staff_if_missing(db, username, password, display, role, store, now).await?;
     }
     dev_mall_items(db, now).await?;
-    dev_coupons(db, now).await
+    dev_coupons(db, now).await?;
+    dev_signup(db, now).await
+}
+
+/// Sign-up asks for birthday and city (both optional); a referral gives the inviter 200
+/// points and the friend 100 after the friend's first purchase, five a day.
+async fn dev_signup(db: &Db, now: i64) -> Result<(), DbError> {
+    let mut s = super::signup_links::default_settings();
+    s.fields.birthday = "optional".into();
+    s.fields.city = "optional".into();
+    s.referral.enabled = true;
+    s.referral.referrer_points = 200;
+    s.referral.friend_points = 100;
+    let body = serde_json::to_string(&s).map_err(|_| DbError::Corrupt("signup settings"))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO signup_settings (id, body, updated_by, updated_at) \
+         VALUES (1, $1, 'seed', $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(body)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

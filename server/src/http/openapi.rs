@@ -273,6 +273,18 @@ mod tests {
             "/api/v1/me/coupons/seen",
             "/api/v1/me/profile",
             "/api/v1/staff/checkout/preview",
+            "/api/v1/signup/welcome",
+            "/api/v1/me/referral",
+            "/api/v1/staff/signup-link",
+            "/api/v1/admin/signup-links",
+            "/api/v1/admin/signup-links/{id}/revoke",
+            "/api/v1/admin/signup-links/{id}/qr.svg",
+            "/api/v1/admin/signup-links/{id}/qr.png",
+            "/api/v1/admin/signup-settings",
+            "/api/v1/admin/reports/signups",
+            "/api/v1/admin/reports/referrals",
+            "/api/v1/admin/imports",
+            "/api/v1/admin/imports/{id}",
         ] {
             assert!(
                 paths.contains_key(p),

@@ -55,7 +55,7 @@ pub fn service(
 /// Page paths (first segment) served by a bundle in its own folder of `dist/`. The coupon
 /// wallet, claim links, the profile and the tier screens are screens of the mall bundle, at short paths
 /// (a claim link is printed as a QR code).
-const APPS: [(&str, &str); 8] = [
+const APPS: [(&str, &str); 10] = [
     ("staff", "staff"),
     ("mall", "mall"),
     ("coupons", "mall"),
@@ -64,6 +64,8 @@ const APPS: [(&str, &str); 8] = [
     ("tiers", "mall"),
     ("growth", "mall"),
     ("inbox", "mall"),
+    ("join", "mall"),
+    ("invite", "mall"),
 ];
 
 /// The bundle under its own folder of `dist/` that serves `path`, if not the member app.

@@ -26,6 +26,8 @@ enum Access {
     Manager,
     /// Admin role only.
     Admin,
+    /// Store manager or admin, no store needed for the admin: sign-up links.
+    ManagerOrAdmin,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +152,38 @@ async fn route_matrix(app: TestApp) {
         (post.clone(), "/api/v1/admin/tier-program", Access::Admin),
     ];
     let program = crate::tiers::program_now(&app.admin_login().await).await;
+    let signup_link = crate::signup::make_link(
+        &app.admin_login().await,
+        json!({ "store_code": "S001", "channel": "poster" }),
+    )
+    .await;
+    let link_svg = format!("/api/v1/admin/signup-links/{}/qr.svg", signup_link.id);
+    let link_png = format!("/api/v1/admin/signup-links/{}/qr.png", signup_link.id);
+    let link_revoke = format!("/api/v1/admin/signup-links/{}/revoke", signup_link.id);
+    let signup_settings: Value = json_ok(
+        app.admin_login().await.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
+    let routes: Vec<(Method, &str, Access)> = routes
+        .into_iter()
+        .chain([
+            (get.clone(), "/api/v1/signup/welcome", Access::Public),
+            (get.clone(), "/api/v1/me/referral", Access::Member),
+            (post.clone(), "/api/v1/staff/signup-link", Access::Staff),
+            (get.clone(), "/api/v1/admin/signup-links", Access::ManagerOrAdmin),
+            (post.clone(), "/api/v1/admin/signup-links", Access::ManagerOrAdmin),
+            (get.clone(), link_svg.as_str(), Access::ManagerOrAdmin),
+            (get.clone(), link_png.as_str(), Access::ManagerOrAdmin),
+            (post.clone(), link_revoke.as_str(), Access::ManagerOrAdmin),
+            (get.clone(), "/api/v1/admin/signup-settings", Access::Admin),
+            (Method::PUT, "/api/v1/admin/signup-settings", Access::Admin),
+            (get.clone(), "/api/v1/admin/reports/signups", Access::Admin),
+            (get.clone(), "/api/v1/admin/reports/referrals", Access::Admin),
+            (post.clone(), "/api/v1/admin/imports?dry_run=true", Access::Admin),
+            (get.clone(), "/api/v1/admin/imports/1", Access::Admin),
+        ])
+        .collect();
 
     // A live code for the verify row, so a wrong guess is "invalid_code" for everyone.
     let verify_phone = phone(900);
@@ -186,6 +220,12 @@ async fn route_matrix(app: TestApp) {
                 }
                 "/api/v1/me/profile" if *method == Method::PUT => Some(json!({})),
                 "/api/v1/me/notifications/read" => Some(json!({})),
+                "/api/v1/admin/signup-links" if *method == Method::POST => {
+                    Some(json!({ "store_code": "S001", "channel": "poster" }))
+                }
+                "/api/v1/admin/signup-settings" if *method == Method::PUT => {
+                    Some(signup_settings.clone())
+                }
                 "/api/v1/admin/tier-program" if *method == Method::POST => {
                     Some(json!({ "program": program }))
                 }
@@ -264,7 +304,29 @@ async fn route_matrix(app: TestApp) {
                 (Access::Staff, Caller::Admin, "/api/v1/staff/checkout/preview") => {
                     &[StatusCode::FORBIDDEN]
                 }
+                // A personal sign-up code belongs to a store too.
+                (Access::Staff, Caller::Admin, "/api/v1/staff/signup-link") => {
+                    &[StatusCode::FORBIDDEN]
+                }
                 (Access::Staff, Caller::Cashier | Caller::Admin, _) => &[StatusCode::OK],
+                (Access::ManagerOrAdmin, Caller::Admin, "/api/v1/admin/signup-links")
+                    if *method == Method::POST =>
+                {
+                    &[StatusCode::CREATED]
+                }
+                (Access::ManagerOrAdmin, Caller::Admin, p) if p == link_revoke => {
+                    &[StatusCode::NO_CONTENT]
+                }
+                (Access::ManagerOrAdmin, Caller::Admin, _) => &[StatusCode::OK],
+                (Access::ManagerOrAdmin, Caller::Cashier, _) => &[StatusCode::FORBIDDEN],
+                (Access::ManagerOrAdmin, _, _) => &[StatusCode::UNAUTHORIZED],
+                // The matrix sends no CSV: the admin gets past the door to invalid_file.
+                (Access::Admin, Caller::Admin, "/api/v1/admin/imports?dry_run=true") => {
+                    &[StatusCode::BAD_REQUEST]
+                }
+                (Access::Admin, Caller::Admin, "/api/v1/admin/imports/1") => {
+                    &[StatusCode::NOT_FOUND]
+                }
                 (Access::Staff, _, _) => &[StatusCode::UNAUTHORIZED],
                 // The cashier's role is too low; the seeded admin has no store (403
                 // store_required: order references are per store).

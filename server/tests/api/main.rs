@@ -17,6 +17,7 @@ mod coupon_concurrency;
 mod coupon_templates;
 mod expiry;
 mod hardening;
+mod import;
 mod ledger;
 mod limits;
 mod mall;
