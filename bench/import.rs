@@ -114,7 +114,9 @@ mod native {
             } else {
                 format!(
                     "sqlite://{}?mode=rwc",
-                    dir.path().join(format!("import{name}.db")).to_string_lossy()
+                    dir.path()
+                        .join(format!("import{name}.db"))
+                        .to_string_lossy()
                 )
             }
         };
@@ -125,8 +127,11 @@ mod native {
         let result = measure(a, backend, &url(""), &url("_base")).await;
         if backend == "postgres" {
             for db in [scratch.clone(), format!("{scratch}_base")] {
-                let _ = pg_admin(&a.pg_url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .await;
+                let _ = pg_admin(
+                    &a.pg_url,
+                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                )
+                .await;
             }
         }
         result
@@ -163,7 +168,9 @@ mod native {
 
         let db = fresh(url, now).await?;
         let t = Instant::now();
-        let plan = import::plan(&db, &csv, now).await?.map_err(|e| e.to_string())?;
+        let plan = import::plan(&db, &csv, now)
+            .await?
+            .map_err(|e| e.to_string())?;
         let checked = t.elapsed();
         let done = import::run(&db, &plan, "bench", now, |_| async {}).await?;
         let took = t.elapsed();
@@ -178,7 +185,9 @@ mod native {
         );
 
         let t = Instant::now();
-        let again_plan = import::plan(&db, &csv, now).await?.map_err(|e| e.to_string())?;
+        let again_plan = import::plan(&db, &csv, now)
+            .await?
+            .map_err(|e| e.to_string())?;
         let again = import::run(&db, &again_plan, "bench", now, |_| async {}).await?;
         println!(
             "import[{backend}]: the same file again: {} imported, {} duplicates in {:.2} s",
@@ -189,9 +198,10 @@ mod native {
         let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members")
             .fetch_one(db.reader())
             .await?;
-        let balance: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM members")
-            .fetch_one(db.reader())
-            .await?;
+        let balance: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM members")
+                .fetch_one(db.reader())
+                .await?;
         let ledger: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger WHERE kind = 'import'",
         )

@@ -752,11 +752,12 @@ async fn signup_journey(base: &str, member: &Client) -> Res {
     find(member, "#invite-qr svg").await?;
     wait_text(member, "#invite-reward", |t| t.contains("积分")).await?;
     screenshot(member, "invite.png").await?;
-    let friend_welcome: serde_json::Value = reqwest::get(format!("{base}/api/v1/signup/welcome?ref={code}"))
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let friend_welcome: serde_json::Value =
+        reqwest::get(format!("{base}/api/v1/signup/welcome?ref={code}"))
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
     if friend_welcome["referrer"] != "李*" {
         return Err(format!("a friend's welcome shows {friend_welcome}").into());
     }

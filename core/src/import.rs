@@ -389,7 +389,15 @@ mod tests {
     fn every_bad_field_is_reported() {
         let (tiers, stores) = fixtures();
         let (cols, _) = rows("phone,name,tier,points,birthday,store,joined_at\n");
-        let bad = ["12345", "x\u{7}y", "platinum", "-5", "1990-02-30", "S999", "2099-01-01"];
+        let bad = [
+            "12345",
+            "x\u{7}y",
+            "platinum",
+            "-5",
+            "1990-02-30",
+            "S999",
+            "2099-01-01",
+        ];
         let problems = check_row(&cols, &bad, &ctx(&tiers, &stores)).unwrap_err();
         let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
         assert_eq!(

@@ -52,8 +52,7 @@ pub fn valid_channel(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s != "import"
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
@@ -304,7 +303,13 @@ mod tests {
     #[test]
     fn dates_in_the_forms_people_type() {
         let today = d(2026, 12, 6);
-        for s in ["1990-03-07", "1990/3/7", "1990.03.07", "19900307", " 1990-3-07 "] {
+        for s in [
+            "1990-03-07",
+            "1990/3/7",
+            "1990.03.07",
+            "19900307",
+            " 1990-3-07 ",
+        ] {
             assert_eq!(parse_birthday(s, today), Some(d(1990, 3, 7)), "{s}");
         }
         for s in [

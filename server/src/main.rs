@@ -196,7 +196,11 @@ async fn create_admin(database_url: &str, username: &str) -> Result<(), String> 
     Ok(())
 }
 
-async fn import_file(database_url: &str, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+async fn import_file(
+    database_url: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
     let db = db::Db::connect(database_url)
         .await

@@ -45,13 +45,67 @@ texts! {
         PointsEarned => "获得积分", "Points earned";
         InviteOff => "邀请活动暂未开放", "Invitations are not open right now";
         BackToCard => "会员卡", "Card";
+        RewardLine => "好友首次消费后，你得 {mine}，好友得 {theirs}", "After your friend's first purchase you get {mine} and your friend gets {theirs}";
+        FriendReward => "首次消费后你将获得 {theirs}", "Your first purchase brings you {theirs}";
+        PointsN => "{n} 积分", "{n} points";
+        AndCoupons => "{what}和优惠券", "{what} and coupons";
+        Coupons => "优惠券", "coupons";
     }
+}
+
+use super::{fill, Lang, Text};
+use member_core::dto::ReferralReward;
+
+/// "200 积分和优惠券" / "200 points and coupons".
+fn gift(lang: Lang, points: i64, coupons: bool) -> String {
+    let pts = fill(J::PointsN.text(lang), &[("n", &points.to_string())]);
+    match (points > 0, coupons) {
+        (true, true) => fill(J::AndCoupons.text(lang), &[("what", &pts)]),
+        (true, false) => pts,
+        (false, _) => J::Coupons.text(lang).to_string(),
+    }
+}
+
+/// The share page's line: what each side gets.
+pub fn reward_line(lang: Lang, r: &ReferralReward) -> String {
+    fill(
+        J::RewardLine.text(lang),
+        &[
+            ("mine", &gift(lang, r.referrer_points, r.referrer_coupons)),
+            ("theirs", &gift(lang, r.friend_points, r.friend_coupons)),
+        ],
+    )
+}
+
+/// The welcome page's line for an invited friend.
+pub fn friend_line(lang: Lang, r: &ReferralReward) -> String {
+    fill(
+        J::FriendReward.text(lang),
+        &[("theirs", &gift(lang, r.friend_points, r.friend_coupons))],
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::{Lang, Text};
+
+    #[test]
+    fn reward_lines_read_naturally() {
+        let r = ReferralReward {
+            referrer_points: 200,
+            friend_points: 100,
+            referrer_coupons: true,
+            friend_coupons: false,
+        };
+        assert_eq!(
+            reward_line(Lang::ZhCn, &r),
+            "好友首次消费后，你得 200 积分和优惠券，好友得 100 积分"
+        );
+        assert_eq!(
+            reward_line(Lang::En, &r),
+            "After your friend's first purchase you get 200 points and coupons and your friend gets 100 points"
+        );
+    }
 
     #[test]
     fn every_key_has_both_languages() {

@@ -8,7 +8,8 @@ use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::components::qr::qr_svg;
-use crate::i18n::{errors, join::J, I18n};
+use crate::i18n::join::{reward_line, J};
+use crate::i18n::{errors, I18n};
 use crate::mall_app::code_of;
 
 fn origin() -> String {
@@ -37,7 +38,8 @@ pub fn InvitePage() -> impl IntoView {
         }
     };
 
-    let body = move || match view_.get() {
+    let body = move || {
+        match view_.get() {
         None => view! {
             <p class="subtle center pad" hidden=move || error.with(Option::is_some)>{i18n.tr(J::Loading)}</p>
         }
@@ -54,7 +56,7 @@ pub fn InvitePage() -> impl IntoView {
                     <p class="subtle">{i18n.tr(J::InviteLead)}</p>
                     <div id="invite-qr" class="qr" inner_html=qr></div>
                     <p>{i18n.tr(J::YourCode)} " " <strong id="invite-code" class="mono">{v.code.clone()}</strong></p>
-                    <p id="invite-reward" class="notice">{v.reward_text.clone()}</p>
+                    <p id="invite-reward" class="notice">{reward_line(i18n.lang(), &v.reward)}</p>
                     <button id="invite-copy" type="button" class="button primary block" on:click=copy>
                         {move || if copied.get() { i18n.t(J::Copied) } else { i18n.t(J::CopyLink) }}
                     </button>
@@ -68,6 +70,7 @@ pub fn InvitePage() -> impl IntoView {
             }
             .into_any()
         }
+    }
     };
 
     view! {

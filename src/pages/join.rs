@@ -14,7 +14,8 @@ use member_core::signup::Ask;
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
-use crate::i18n::{errors, fill, join::J, I18n};
+use crate::i18n::join::{friend_line, J};
+use crate::i18n::{errors, fill, I18n};
 use crate::session;
 
 const RESEND_SECS: i64 = 60;
@@ -177,6 +178,9 @@ pub fn JoinPage() -> impl IntoView {
                 {notice.map(|n| view! { <p id="join-link-notice" class="notice">{i18n.tr(n)}</p> })}
                 {w.referrer.map(|r| view! {
                     <p id="join-referrer" class="notice">{fill(i18n.t(J::InvitedBy), &[("name", &r)])}</p>
+                })}
+                {w.referral_reward.map(|r| view! {
+                    <p id="join-referral-reward" class="small subtle">{friend_line(i18n.lang(), &r)}</p>
                 })}
                 {w.gift.map(|g| view! {
                     <section id="join-gift" class="join-gift">

@@ -96,9 +96,17 @@ wire! {
         pub gift: Option<WelcomeGift>,
         /// The friend who invited (masked name), when the referral code is valid.
         pub referrer: Option<String>,
-        /// What a referred friend gets after the first purchase.
-        pub referral_reward: Option<String>,
+        /// What each side gets after the friend's first purchase (with a valid code).
+        pub referral_reward: Option<ReferralReward>,
         pub fields: SignupFields,
+    }
+
+    pub struct ReferralReward {
+        pub referrer_points: i64,
+        pub friend_points: i64,
+        /// Whether a coupon pack comes too.
+        pub referrer_coupons: bool,
+        pub friend_coupons: bool,
     }
 
     pub struct WelcomeGift {
@@ -114,7 +122,7 @@ wire! {
         /// `/join?ref=CODE`
         pub path: String,
         /// What each side gets, for the share page.
-        pub reward_text: String,
+        pub reward: ReferralReward,
         /// Friends who signed up with the code.
         pub invited: i64,
         /// Of those, rewarded after their first purchase.

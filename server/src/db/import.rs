@@ -26,7 +26,9 @@ pub const CHUNK: usize = 500;
 pub enum FileError {
     #[error("文件为空 / The file is empty")]
     Empty,
-    #[error("无法读取表头（需 UTF-8 或 GBK 编码的 CSV）/ Can't read the header (CSV in UTF-8 or GBK)")]
+    #[error(
+        "无法读取表头（需 UTF-8 或 GBK 编码的 CSV）/ Can't read the header (CSV in UTF-8 or GBK)"
+    )]
     Header,
     #[error("缺少 phone（手机号）列 / No phone column")]
     NoPhone,
@@ -52,7 +54,13 @@ impl Plan {
         self.report(true, imported, 0, points)
     }
 
-    pub fn report(&self, dry_run: bool, imported: i64, late_duplicates: i64, points: i64) -> ImportReport {
+    pub fn report(
+        &self,
+        dry_run: bool,
+        imported: i64,
+        late_duplicates: i64,
+        points: i64,
+    ) -> ImportReport {
         ImportReport {
             dry_run,
             encoding: self.encoding.into(),
@@ -295,11 +303,12 @@ where
         .map(|t| t.code.clone())
         .ok_or(DbError::NoTiers)?;
     let expiry = ledger::expiry_rule(db).await?;
-    let store_ids: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM stores")
-        .fetch_all(db.reader())
-        .await?
-        .into_iter()
-        .collect();
+    let store_ids: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>("SELECT code, id FROM stores")
+            .fetch_all(db.reader())
+            .await?
+            .into_iter()
+            .collect();
     let mut done = Done {
         imported: 0,
         late_duplicates: 0,
@@ -330,7 +339,12 @@ where
                     store_id: None,
                     now,
                 };
-                let (s, _) = ledger::plan_credit(&entry, row.points, expiry.expires_at(now), &Debt::default());
+                let (s, _) = ledger::plan_credit(
+                    &entry,
+                    row.points,
+                    expiry.expires_at(now),
+                    &Debt::default(),
+                );
                 stmts.extend(s);
                 done.points += row.points;
             }
@@ -492,7 +506,10 @@ pub fn summary(r: &ImportReport) -> String {
         r.points,
     );
     for p in &r.problems {
-        out.push_str(&format!("line {}: {} [{}] {}\n", p.line, p.column, p.code, p.message));
+        out.push_str(&format!(
+            "line {}: {} [{}] {}\n",
+            p.line, p.column, p.code, p.message
+        ));
     }
     out
 }

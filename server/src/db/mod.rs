@@ -265,7 +265,9 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite").run(&self.write).await?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.write)
+                    .await?;
                 sqlite_ledger_kinds(&self.write)
                     .await
                     .map_err(sqlx::migrate::MigrateError::Execute)

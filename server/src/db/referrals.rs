@@ -8,7 +8,7 @@
 //! locked while counting, so concurrent sign-ups can't both take the last place).
 
 use member_core::civil;
-use member_core::dto::{ReferralRules, ReferralView};
+use member_core::dto::{ReferralReward, ReferralRules, ReferralView};
 use member_core::signup::{normalize_referral_code, referral_code_from_random};
 use sqlx::AnyConnection;
 
@@ -31,10 +31,11 @@ pub async fn code_for(db: &Db, member_id: i64) -> Result<String, DbError> {
     for _ in 0..8 {
         let code = referral_code_from_random(crate::crypto::random_u64());
         let mut tx = db.begin_write().await?;
-        let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE referral_code = $1")
-            .bind(&code)
-            .fetch_one(&mut *tx)
-            .await?;
+        let taken: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE referral_code = $1")
+                .bind(&code)
+                .fetch_one(&mut *tx)
+                .await?;
         if taken == 0 {
             sqlx::query(
                 "UPDATE members SET referral_code = $1 WHERE id = $2 AND referral_code IS NULL",
@@ -163,7 +164,10 @@ pub async fn release_on_first_purchase(
     if rules.friend_points > 0 {
         // The friend's refund debt (if any) is settled by their later credits.
         let (s, _) = ledger::plan_credit(
-            &entry(friend_id, "好友邀请奖励 / Welcome reward for joining by invitation"),
+            &entry(
+                friend_id,
+                "好友邀请奖励 / Welcome reward for joining by invitation",
+            ),
             rules.friend_points,
             expires_at,
             &Debt::default(),
@@ -254,7 +258,7 @@ pub async fn view(db: &Db, member_id: i64, rules: &ReferralRules) -> Result<Refe
         enabled: rules.enabled,
         path: format!("/join?ref={code}"),
         code,
-        reward_text: reward_text(rules),
+        reward: reward(rules),
         invited,
         rewarded,
         pending,
@@ -262,29 +266,12 @@ pub async fn view(db: &Db, member_id: i64, rules: &ReferralRules) -> Result<Refe
     })
 }
 
-/// "好友首次消费后，你得 200 积分，好友得 100 积分"
-pub fn reward_text(rules: &ReferralRules) -> String {
-    let gift = |points: i64, campaign: Option<i64>| match (points > 0, campaign.is_some()) {
-        (true, true) => format!("{points} 积分和优惠券"),
-        (true, false) => format!("{points} 积分"),
-        (false, true) => "优惠券".to_string(),
-        (false, false) => "感谢".to_string(),
-    };
-    format!(
-        "好友首次消费后，你得 {}，好友得 {} / After your friend's first purchase you get {} \
-         and your friend gets {}",
-        gift(rules.referrer_points, rules.referrer_campaign_id),
-        gift(rules.friend_points, rules.friend_campaign_id),
-        gift_en(rules.referrer_points, rules.referrer_campaign_id),
-        gift_en(rules.friend_points, rules.friend_campaign_id),
-    )
-}
-
-fn gift_en(points: i64, campaign: Option<i64>) -> String {
-    match (points > 0, campaign.is_some()) {
-        (true, true) => format!("{points} points and coupons"),
-        (true, false) => format!("{points} points"),
-        (false, true) => "coupons".to_string(),
-        (false, false) => "our thanks".to_string(),
+/// What each side gets, as the share and welcome pages show it.
+pub fn reward(rules: &ReferralRules) -> ReferralReward {
+    ReferralReward {
+        referrer_points: rules.referrer_points,
+        friend_points: rules.friend_points,
+        referrer_coupons: rules.referrer_campaign_id.is_some(),
+        friend_coupons: rules.friend_campaign_id.is_some(),
     }
 }

@@ -32,10 +32,18 @@ const FIRST_PURCHASES: &str =
 
 /// (key, label, sign-ups, first purchase on the sign-up day); imported members are not
 /// sign-ups. `from`..`to` are unix bounds (to exclusive).
-pub async fn signups(db: &Db, by: By, from: i64, to: i64) -> Result<Vec<(String, String, i64, i64)>, DbError> {
+pub async fn signups(
+    db: &Db,
+    by: By,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, i64, i64)>, DbError> {
     let (key, label) = match by {
         By::Store => ("COALESCE(s.code, '')", "COALESCE(s.name, '')"),
-        By::Channel => ("COALESCE(m.signup_channel, '')", "COALESCE(m.signup_channel, '')"),
+        By::Channel => (
+            "COALESCE(m.signup_channel, '')",
+            "COALESCE(m.signup_channel, '')",
+        ),
         By::Staff => ("COALESCE(u.username, '')", "COALESCE(u.display_name, '')"),
         By::Day => (
             "CAST((m.created_at + 28800) / 86400 AS TEXT)",
@@ -62,7 +70,11 @@ pub async fn signups(db: &Db, by: By, from: i64, to: i64) -> Result<Vec<(String,
         .await?)
 }
 
-pub async fn referral_funnel(db: &Db, from: i64, to: i64) -> Result<(i64, i64, i64, i64, i64, i64), DbError> {
+pub async fn referral_funnel(
+    db: &Db,
+    from: i64,
+    to: i64,
+) -> Result<(i64, i64, i64, i64, i64, i64), DbError> {
     let sql = format!(
         "SELECT COUNT(DISTINCT r.referrer_id), COUNT(*), \
                 COALESCE(SUM(CASE WHEN f.first_at IS NOT NULL THEN 1 ELSE 0 END), 0), \

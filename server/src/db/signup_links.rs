@@ -64,7 +64,15 @@ pub async fn save_settings(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor, "signup.settings", "signup_settings", &body, now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "signup.settings",
+        "signup_settings",
+        &body,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -191,7 +199,13 @@ async fn insert(conn: &mut AnyConnection, n: &NewLink<'_>) -> Result<i64, DbErro
 
 /// A cashier's personal code: the one they have, or a new one (concurrent first calls
 /// meet on the partial unique index and both return the same link).
-pub async fn personal(db: &Db, store_id: i64, staff_id: i64, actor: &str, now: i64) -> Result<i64, DbError> {
+pub async fn personal(
+    db: &Db,
+    store_id: i64,
+    staff_id: i64,
+    actor: &str,
+    now: i64,
+) -> Result<i64, DbError> {
     const FIND: &str = "SELECT id FROM signup_links WHERE staff_id = $1 AND channel = 'staff' \
                         AND revoked_at IS NULL AND campaign_id IS NULL AND expires_at IS NULL";
     let found: Option<i64> = sqlx::query_scalar(FIND)
@@ -224,17 +238,25 @@ pub async fn personal(db: &Db, store_id: i64, staff_id: i64, actor: &str, now: i
     .await?;
     let id = match inserted {
         Some(id) => id,
-        None => sqlx::query_scalar(FIND)
-            .bind(staff_id)
-            .fetch_one(&mut *tx)
-            .await?,
+        None => {
+            sqlx::query_scalar(FIND)
+                .bind(staff_id)
+                .fetch_one(&mut *tx)
+                .await?
+        }
     };
     tx.commit().await?;
     Ok(id)
 }
 
 /// Revokes a link (idempotent); `false` if there is no such link in the caller's scope.
-pub async fn revoke(db: &Db, id: i64, store_id: Option<i64>, actor: &str, now: i64) -> Result<bool, DbError> {
+pub async fn revoke(
+    db: &Db,
+    id: i64,
+    store_id: Option<i64>,
+    actor: &str,
+    now: i64,
+) -> Result<bool, DbError> {
     let mut tx = db.begin_write().await?;
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM signup_links WHERE id = $1 AND ($2 IS NULL OR store_id = $2)",
@@ -251,8 +273,15 @@ pub async fn revoke(db: &Db, id: i64, store_id: Option<i64>, actor: &str, now: i
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor, "signup_link.revoke", &format!("signup_link:{id}"), "", now)
-        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "signup_link.revoke",
+        &format!("signup_link:{id}"),
+        "",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

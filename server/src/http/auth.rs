@@ -176,7 +176,9 @@ fn joining_profile<'a>(
     let birthday = match given(&req.birthday) {
         Some(b) => Some(
             signup::parse_birthday(b, civil::local_date(now)).ok_or_else(|| {
-                ApiError::invalid_input("生日须为有效日期 YYYY-MM-DD / birthday must be a date YYYY-MM-DD")
+                ApiError::invalid_input(
+                    "生日须为有效日期 YYYY-MM-DD / birthday must be a date YYYY-MM-DD",
+                )
             })?,
         ),
         None => None,
@@ -184,7 +186,11 @@ fn joining_profile<'a>(
     let gender = match given(&req.gender) {
         Some(g) => Some(
             Gender::parse(g)
-                .ok_or_else(|| ApiError::invalid_input("gender 须为 female、male 或 other / gender must be female, male or other"))?
+                .ok_or_else(|| {
+                    ApiError::invalid_input(
+                        "gender 须为 female、male 或 other / gender must be female, male or other",
+                    )
+                })?
                 .as_str(),
         ),
         None => None,
@@ -195,7 +201,9 @@ fn joining_profile<'a>(
                 .as_deref()
                 .map(str::trim)
                 .filter(|c| signup::clean_text(c, CITY_MAX_CHARS).is_some())
-                .ok_or_else(|| ApiError::invalid_input("城市最多 40 个字 / city: at most 40 characters"))?,
+                .ok_or_else(|| {
+                    ApiError::invalid_input("城市最多 40 个字 / city: at most 40 characters")
+                })?,
         ),
         None => None,
     };

@@ -89,7 +89,9 @@ pub async fn start(
                 (None, Some("导入中断，可重新导入（已导入的不会重复）/ The import stopped; import again (rows already imported are skipped)".to_string()))
             }
         };
-        if let Err(e) = import::finish_job(&db, id, report.as_ref(), error.as_deref(), clock.now()).await {
+        if let Err(e) =
+            import::finish_job(&db, id, report.as_ref(), error.as_deref(), clock.now()).await
+        {
             tracing::error!(error = %e, job = id, "import result not recorded");
         }
     });
@@ -116,7 +118,9 @@ pub async fn progress(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ImportJobView>> {
     require_admin(&session)?;
-    let job = import::job(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let job = import::job(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let report = job
         .report
         .as_deref()

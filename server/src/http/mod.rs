@@ -67,9 +67,18 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
             "/api/v1/admin/signup-links",
             get(signup::list_links).post(signup::create_link),
         )
-        .route("/api/v1/admin/signup-links/{id}/revoke", post(signup::revoke_link))
-        .route("/api/v1/admin/signup-links/{id}/qr.svg", get(signup_qr::svg))
-        .route("/api/v1/admin/signup-links/{id}/qr.png", get(signup_qr::png_image))
+        .route(
+            "/api/v1/admin/signup-links/{id}/revoke",
+            post(signup::revoke_link),
+        )
+        .route(
+            "/api/v1/admin/signup-links/{id}/qr.svg",
+            get(signup_qr::svg),
+        )
+        .route(
+            "/api/v1/admin/signup-links/{id}/qr.png",
+            get(signup_qr::png_image),
+        )
         .route("/api/v1/admin/reports/signups", get(reports::signups))
         .route("/api/v1/admin/reports/referrals", get(reports::referrals))
         .route(

@@ -105,6 +105,7 @@ use super::{
         dto::SignupLinkList,
         dto::WelcomeView,
         dto::WelcomeGift,
+        dto::ReferralReward,
         dto::ReferralView,
         dto::SignupReport,
         dto::SignupReportRow,

@@ -27,7 +27,9 @@ pub struct ReportQuery {
 fn range(q: &ReportQuery, now: i64) -> ApiResult<(Date, Date, i64, i64)> {
     let date = |field: &str, raw: &str| {
         parse_date(raw).ok_or_else(|| {
-            ApiError::invalid_input(format!("{field} 须为 YYYY-MM-DD / {field} must be YYYY-MM-DD"))
+            ApiError::invalid_input(format!(
+                "{field} 须为 YYYY-MM-DD / {field} must be YYYY-MM-DD"
+            ))
         })
     };
     let to = match q.to.as_deref() {
@@ -56,7 +58,11 @@ fn row(key: String, label: String, signups: i64, same_day: i64) -> SignupReportR
         label,
         signups,
         first_purchase_same_day: same_day,
-        same_day_rate_permille: if signups > 0 { same_day * 1000 / signups } else { 0 },
+        same_day_rate_permille: if signups > 0 {
+            same_day * 1000 / signups
+        } else {
+            0
+        },
     }
 }
 
@@ -72,7 +78,9 @@ pub async fn signups(
     require_admin(&session)?;
     let by_name = q.by.as_deref().unwrap_or("store");
     let by = By::parse(by_name).ok_or_else(|| {
-        ApiError::invalid_input("by 须为 store、channel、staff 或 day / by must be store, channel, staff or day")
+        ApiError::invalid_input(
+            "by 须为 store、channel、staff 或 day / by must be store, channel, staff or day",
+        )
     })?;
     let (from, to, start, end) = range(&q, state.clock.now())?;
     let raw = reports::signups(&state.db, by, start, end).await?;
@@ -83,7 +91,10 @@ pub async fn signups(
             total_signups += n;
             total_same_day += same;
             if by == By::Day {
-                let day = k.parse::<i64>().map(|d| civil::iso(civil::date_from_days(d))).unwrap_or(k);
+                let day = k
+                    .parse::<i64>()
+                    .map(|d| civil::iso(civil::date_from_days(d)))
+                    .unwrap_or(k);
                 row(day.clone(), day, n, same)
             } else {
                 row(k, l, n, same)
@@ -98,7 +109,12 @@ pub async fn signups(
         from: civil::iso(from),
         to: civil::iso(to),
         rows,
-        total: row(String::new(), "合计 / Total".into(), total_signups, total_same_day),
+        total: row(
+            String::new(),
+            "合计 / Total".into(),
+            total_signups,
+            total_same_day,
+        ),
     }))
 }
 

@@ -67,7 +67,11 @@ pub async fn resolve(state: &AppState, raw: &str, now: i64) -> ApiResult<LinkSta
 }
 
 /// The attribution a valid link gives a new member; any other link gives none.
-pub async fn attribution(state: &AppState, raw: Option<&str>, now: i64) -> ApiResult<Option<Attribution>> {
+pub async fn attribution(
+    state: &AppState,
+    raw: Option<&str>,
+    now: i64,
+) -> ApiResult<Option<Attribution>> {
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
         return Ok(None);
     };
@@ -131,7 +135,7 @@ pub async fn welcome(
         link_status: link_status.into(),
         store_name,
         gift,
-        referral_reward: referrer.as_ref().map(|_| referrals::reward_text(rules)),
+        referral_reward: referrer.as_ref().map(|_| referrals::reward(rules)),
         referrer,
         fields: settings.fields,
     }))
@@ -223,11 +227,20 @@ pub async fn create_link(
             "只能为本店生成 / Only for your own store".into(),
         ));
     }
-    let staff_id = match req.staff_username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    let staff_id = match req
+        .staff_username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
         Some(u) => Some(
             db::staff::id_in_store(&state.db, u, store)
                 .await?
-                .ok_or_else(|| ApiError::invalid_input("该门店没有这个店员 / No such staff member in the store"))?,
+                .ok_or_else(|| {
+                    ApiError::invalid_input(
+                        "该门店没有这个店员 / No such staff member in the store",
+                    )
+                })?,
         ),
         None => None,
     };
@@ -240,7 +253,9 @@ pub async fn create_link(
     }
     let expires_at = parse_opt_time("expires_at", req.expires_at.as_deref())?;
     if expires_at.is_some_and(|e| e <= now) {
-        return Err(ApiError::invalid_input("expires_at 须晚于现在 / expires_at must be in the future"));
+        return Err(ApiError::invalid_input(
+            "expires_at 须晚于现在 / expires_at must be in the future",
+        ));
     }
     let label = match req.label.as_deref() {
         Some(l) => text("label", l, 0, 60)?,
@@ -261,7 +276,9 @@ pub async fn create_link(
         },
     )
     .await?;
-    let row = signup_links::by_id(&state.db, id).await?.ok_or(ApiError::Internal)?;
+    let row = signup_links::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok((StatusCode::CREATED, Json(link_view(&state, row))))
 }
 
@@ -319,9 +336,17 @@ pub async fn personal_link(
         )
     })?;
     let actor = format!("staff:{}", session.staff.username);
-    let id = signup_links::personal(&state.db, store_id, session.staff.id, &actor, state.clock.now())
-        .await?;
-    let row = signup_links::by_id(&state.db, id).await?.ok_or(ApiError::Internal)?;
+    let id = signup_links::personal(
+        &state.db,
+        store_id,
+        session.staff.id,
+        &actor,
+        state.clock.now(),
+    )
+    .await?;
+    let row = signup_links::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok(Json(link_view(&state, row)))
 }
 
@@ -360,12 +385,18 @@ pub async fn put_settings(
     }
     let r = &s.referral;
     let points_ok = |p: i64| (0..=100_000).contains(&p);
-    if !points_ok(r.referrer_points) || !points_ok(r.friend_points) || !(0..=1000).contains(&r.daily_cap) {
+    if !points_ok(r.referrer_points)
+        || !points_ok(r.friend_points)
+        || !(0..=1000).contains(&r.daily_cap)
+    {
         return Err(ApiError::invalid_input(
             "奖励积分须为 0–100000，每日上限 0–1000 / Reward points 0–100000, daily cap 0–1000",
         ));
     }
-    for c in [r.referrer_campaign_id, r.friend_campaign_id].into_iter().flatten() {
+    for c in [r.referrer_campaign_id, r.friend_campaign_id]
+        .into_iter()
+        .flatten()
+    {
         if !signup_links::claim_campaign_exists(&state.db, c).await? {
             return Err(ApiError::invalid_input(
                 "奖励券须为领取活动（claim）/ Reward coupons must be a claim campaign",
@@ -385,7 +416,9 @@ pub async fn my_referral(
     session: MemberSession,
 ) -> ApiResult<Json<ReferralView>> {
     let rules = signup_links::settings(&state.db).await?.referral;
-    Ok(Json(referrals::view(&state.db, session.member_id, &rules).await?))
+    Ok(Json(
+        referrals::view(&state.db, session.member_id, &rules).await?,
+    ))
 }
 
 #[cfg(test)]

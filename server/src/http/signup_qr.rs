@@ -24,9 +24,15 @@ fn absolute(headers: &HeaderMap, path: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)))
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
         .unwrap_or("127.0.0.1:8080");
-    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
         Some("https") => "https",
         _ => "http",
     };
@@ -134,8 +140,17 @@ pub async fn svg(
     let settings = signup_links::settings(&state.db).await?;
     let url = absolute(&headers, &format!("/join?c={}", token(&state, &row)));
     let code = code_for(&url)?;
-    let body = poster_svg(&code, &settings.brand_name, &settings.call_to_action, &row.store_name);
-    Ok(image("image/svg+xml", format!("signup-{id}.svg"), body.into_bytes()))
+    let body = poster_svg(
+        &code,
+        &settings.brand_name,
+        &settings.call_to_action,
+        &row.store_name,
+    );
+    Ok(image(
+        "image/svg+xml",
+        format!("signup-{id}.svg"),
+        body.into_bytes(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/signup-links/{id}/qr.png", tag = "signup",

@@ -161,7 +161,10 @@ async fn route_matrix(app: TestApp) {
     let link_png = format!("/api/v1/admin/signup-links/{}/qr.png", signup_link.id);
     let link_revoke = format!("/api/v1/admin/signup-links/{}/revoke", signup_link.id);
     let signup_settings: Value = json_ok(
-        app.admin_login().await.get("/api/v1/admin/signup-settings").await,
+        app.admin_login()
+            .await
+            .get("/api/v1/admin/signup-settings")
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -171,16 +174,32 @@ async fn route_matrix(app: TestApp) {
             (get.clone(), "/api/v1/signup/welcome", Access::Public),
             (get.clone(), "/api/v1/me/referral", Access::Member),
             (post.clone(), "/api/v1/staff/signup-link", Access::Staff),
-            (get.clone(), "/api/v1/admin/signup-links", Access::ManagerOrAdmin),
-            (post.clone(), "/api/v1/admin/signup-links", Access::ManagerOrAdmin),
+            (
+                get.clone(),
+                "/api/v1/admin/signup-links",
+                Access::ManagerOrAdmin,
+            ),
+            (
+                post.clone(),
+                "/api/v1/admin/signup-links",
+                Access::ManagerOrAdmin,
+            ),
             (get.clone(), link_svg.as_str(), Access::ManagerOrAdmin),
             (get.clone(), link_png.as_str(), Access::ManagerOrAdmin),
             (post.clone(), link_revoke.as_str(), Access::ManagerOrAdmin),
             (get.clone(), "/api/v1/admin/signup-settings", Access::Admin),
             (Method::PUT, "/api/v1/admin/signup-settings", Access::Admin),
             (get.clone(), "/api/v1/admin/reports/signups", Access::Admin),
-            (get.clone(), "/api/v1/admin/reports/referrals", Access::Admin),
-            (post.clone(), "/api/v1/admin/imports?dry_run=true", Access::Admin),
+            (
+                get.clone(),
+                "/api/v1/admin/reports/referrals",
+                Access::Admin,
+            ),
+            (
+                post.clone(),
+                "/api/v1/admin/imports?dry_run=true",
+                Access::Admin,
+            ),
             (get.clone(), "/api/v1/admin/imports/1", Access::Admin),
         ])
         .collect();

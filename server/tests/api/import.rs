@@ -24,21 +24,25 @@ async fn post_csv(admin: &Client, query: &str, body: Vec<u8>) -> reqwest::Respon
 }
 
 async fn dry_run(admin: &Client, body: Vec<u8>) -> ImportReport {
-    let v: ImportJobView =
-        serde_json::from_value(json_ok(post_csv(admin, "?dry_run=true", body).await, StatusCode::OK).await)
-            .expect("ImportJobView");
+    let v: ImportJobView = serde_json::from_value(
+        json_ok(post_csv(admin, "?dry_run=true", body).await, StatusCode::OK).await,
+    )
+    .expect("ImportJobView");
     v.report.expect("report")
 }
 
 /// Starts an import and waits for the background job to finish.
 pub async fn import(admin: &Client, body: Vec<u8>) -> ImportReport {
-    let started: ImportJobView =
-        serde_json::from_value(json_ok(post_csv(admin, "", body).await, StatusCode::ACCEPTED).await)
-            .expect("ImportJobView");
+    let started: ImportJobView = serde_json::from_value(
+        json_ok(post_csv(admin, "", body).await, StatusCode::ACCEPTED).await,
+    )
+    .expect("ImportJobView");
     for _ in 0..600 {
         let v: ImportJobView = serde_json::from_value(
             json_ok(
-                admin.get(&format!("/api/v1/admin/imports/{}", started.id)).await,
+                admin
+                    .get(&format!("/api/v1/admin/imports/{}", started.id))
+                    .await,
                 StatusCode::OK,
             )
             .await,
@@ -59,15 +63,15 @@ fn bad_file(existing: &str) -> Vec<u8> {
     let rows: [&[u8]; 11] = [
         b"13700000001,\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e,gold,1200,1990-03-07,S001,2021-05-01", // ok (王小明)
         b"13700000002,Li Na,silver,300,1988/11/30,S001,2022-01-15 10:30", // ok
-        b"13700000003,,,,,,",                                    // ok: phone only
-        b"12345,Bad Phone,,,,,",                                 // bad phone
-        b"13700000004,Bad Date,,,1990-02-30,,",                  // bad date
-        b"13700000005,Negative,,-5,,,",                          // negative points
-        b"13700000001,Again,,10,,,",                             // duplicate in file
-        b"13700000006,\xff\xfe\xfd,,,,,",                        // wrong encoding
-        b"13700000007,Unknown Tier,platinum,,,,",                // unknown tier
-        b"13700000008,Unknown Store,,,,S999,",                   // unknown store
-        b"13700000009,Future,,,,,2099-01-01",                    // joined in the future
+        b"13700000003,,,,,,",                                             // ok: phone only
+        b"12345,Bad Phone,,,,,",                                          // bad phone
+        b"13700000004,Bad Date,,,1990-02-30,,",                           // bad date
+        b"13700000005,Negative,,-5,,,",                                   // negative points
+        b"13700000001,Again,,10,,,",                                      // duplicate in file
+        b"13700000006,\xff\xfe\xfd,,,,,",                                 // wrong encoding
+        b"13700000007,Unknown Tier,platinum,,,,",                         // unknown tier
+        b"13700000008,Unknown Store,,,,S999,",                            // unknown store
+        b"13700000009,Future,,,,,2099-01-01",                             // joined in the future
     ];
     for r in rows {
         f.extend_from_slice(r);
@@ -78,21 +82,33 @@ fn bad_file(existing: &str) -> Vec<u8> {
 }
 
 fn codes(r: &ImportReport) -> Vec<(i64, String)> {
-    r.problems.iter().map(|p| (p.line, p.code.clone())).collect()
+    r.problems
+        .iter()
+        .map(|p| (p.line, p.code.clone()))
+        .collect()
 }
 
 async fn every_kind_of_bad_row_is_reported_and_nothing_half_imported(app: TestApp) {
     let admin = app.admin_login().await;
     let existing = app.sign_up(&phone(1), "老会员").await;
     let members_before = app.db.scalar_i64("SELECT COUNT(*) FROM members").await;
-    let ledger_before = app.db.scalar_i64("SELECT COUNT(*) FROM points_ledger").await;
+    let ledger_before = app
+        .db
+        .scalar_i64("SELECT COUNT(*) FROM points_ledger")
+        .await;
     let file = bad_file(&existing.phone);
 
     let report = dry_run(&admin, file.clone()).await;
     assert!(report.dry_run);
     assert_eq!(report.encoding, "utf-8");
     assert_eq!(
-        (report.rows, report.imported, report.duplicates, report.rejected, report.points),
+        (
+            report.rows,
+            report.imported,
+            report.duplicates,
+            report.rejected,
+            report.points
+        ),
         (12, 3, 2, 7, 1500)
     );
     assert_eq!(
@@ -110,13 +126,33 @@ async fn every_kind_of_bad_row_is_reported_and_nothing_half_imported(app: TestAp
         ]
     );
     assert!(report.problems.iter().all(|p| !p.message.is_empty()));
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM members").await, members_before, "a dry run writes nothing");
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM points_ledger").await, ledger_before);
+    assert_eq!(
+        app.db.scalar_i64("SELECT COUNT(*) FROM members").await,
+        members_before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM points_ledger")
+            .await,
+        ledger_before
+    );
 
     let report = import(&admin, file.clone()).await;
     assert!(!report.dry_run);
-    assert_eq!((report.imported, report.duplicates, report.rejected, report.points), (3, 2, 7, 1500));
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM members").await, members_before + 3);
+    assert_eq!(
+        (
+            report.imported,
+            report.duplicates,
+            report.rejected,
+            report.points
+        ),
+        (3, 2, 7, 1500)
+    );
+    assert_eq!(
+        app.db.scalar_i64("SELECT COUNT(*) FROM members").await,
+        members_before + 3
+    );
     assert_eq!(
         app.db
             .scalar_i64(
@@ -146,13 +182,28 @@ async fn every_kind_of_bad_row_is_reported_and_nothing_half_imported(app: TestAp
         existing.me.points
     );
     // Imported members are not sign-ups in the reports.
-    let r: serde_json::Value = json_ok(admin.get("/api/v1/admin/reports/signups").await, StatusCode::OK).await;
+    let r: serde_json::Value = json_ok(
+        admin.get("/api/v1/admin/reports/signups").await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(r["total"]["signups"], 1);
 
     // Again: nothing new, every good row is a duplicate now.
     let again = import(&admin, file).await;
-    assert_eq!((again.imported, again.duplicates, again.rejected, again.points), (0, 5, 7, 0));
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM members").await, members_before + 3);
+    assert_eq!(
+        (
+            again.imported,
+            again.duplicates,
+            again.rejected,
+            again.points
+        ),
+        (0, 5, 7, 0)
+    );
+    assert_eq!(
+        app.db.scalar_i64("SELECT COUNT(*) FROM members").await,
+        members_before + 3
+    );
 
     // Imported members sign in with their phone and find their card and points.
     let m = app.sign_up("13700000001", "").await;
@@ -187,7 +238,10 @@ async fn gbk_files_import_and_unreadable_files_are_refused(app: TestApp) {
     ] {
         let resp = post_csv(&admin, "?dry_run=true", body).await;
         let e = assert_error(resp, StatusCode::BAD_REQUEST, "invalid_file").await;
-        assert!(!e["error"]["message"].as_str().unwrap_or("").is_empty(), "{why}");
+        assert!(
+            !e["error"]["message"].as_str().unwrap_or("").is_empty(),
+            "{why}"
+        );
     }
     assert_error(
         post_csv(&admin, "?dry_run=maybe", b"phone\n".to_vec()).await,
@@ -202,7 +256,12 @@ async fn gbk_files_import_and_unreadable_files_are_refused(app: TestApp) {
         "forbidden",
     )
     .await;
-    assert_error(admin.get("/api/v1/admin/imports/999999").await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(
+        admin.get("/api/v1/admin/imports/999999").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 }
 
 async fn the_command_line_prints_the_same_report(app: TestApp) {
@@ -212,12 +271,18 @@ async fn the_command_line_prints_the_same_report(app: TestApp) {
     std::fs::write(&path, bad_file(&existing.phone)).unwrap();
     let run = |dry: bool| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_member-server"));
-        cmd.arg("import").arg(&path).env("DATABASE_URL", &app.database_url);
+        cmd.arg("import")
+            .arg(&path)
+            .env("DATABASE_URL", &app.database_url);
         if dry {
             cmd.arg("--dry-run");
         }
         let out = cmd.output().expect("run member-server import");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let before = app.db.scalar_i64("SELECT COUNT(*) FROM members").await;
@@ -227,11 +292,20 @@ async fn the_command_line_prints_the_same_report(app: TestApp) {
     assert!(dry.contains("skipped as duplicates: 2"), "{dry}");
     assert!(dry.contains("rejected: 7"), "{dry}");
     assert!(dry.contains("line 7: points [negative_points]"), "{dry}");
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM members").await, before);
+    assert_eq!(
+        app.db.scalar_i64("SELECT COUNT(*) FROM members").await,
+        before
+    );
     let real = run(false);
     assert!(real.contains("imported: 3"), "{real}");
     assert!(real.contains("points credited: 1500"), "{real}");
-    assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM members").await, before + 3);
+    assert_eq!(
+        app.db.scalar_i64("SELECT COUNT(*) FROM members").await,
+        before + 3
+    );
     let again = run(false);
-    assert!(again.contains("imported: 0") && again.contains("skipped as duplicates: 5"), "{again}");
+    assert!(
+        again.contains("imported: 0") && again.contains("skipped as duplicates: 5"),
+        "{again}"
+    );
 }

@@ -3,8 +3,7 @@
 //! the reports.
 
 use member_core::dto::{
-    MeView, PurchaseResult, ReferralFunnel, ReferralView, SignupLinkView, SignupReport,
-    WelcomeView,
+    MeView, PurchaseResult, ReferralFunnel, ReferralView, SignupLinkView, SignupReport, WelcomeView,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -23,10 +22,18 @@ both_backends!(
 );
 
 /// OTP and verify with extra sign-up fields; the raw response.
-pub async fn join(app: &TestApp, client: &Client, phone: &str, name: &str, extra: Value) -> reqwest::Response {
+pub async fn join(
+    app: &TestApp,
+    client: &Client,
+    phone: &str,
+    name: &str,
+    extra: Value,
+) -> reqwest::Response {
     // A phone may ask for a code once a minute.
     app.advance_clock(61);
-    let resp = client.post("/api/v1/auth/otp", &json!({ "phone": phone })).await;
+    let resp = client
+        .post("/api/v1/auth/otp", &json!({ "phone": phone }))
+        .await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED, "otp for {phone}");
     let code = app.otp_for(phone).await;
     let mut body = json!({
@@ -55,7 +62,11 @@ async fn joined(app: &TestApp, phone: &str, name: &str, extra: Value) -> Member 
 
 pub async fn make_link(admin: &Client, body: Value) -> SignupLinkView {
     serde_json::from_value(
-        json_ok(admin.post("/api/v1/admin/signup-links", &body).await, StatusCode::CREATED).await,
+        json_ok(
+            admin.post("/api/v1/admin/signup-links", &body).await,
+            StatusCode::CREATED,
+        )
+        .await,
     )
     .expect("SignupLinkView")
 }
@@ -63,7 +74,9 @@ pub async fn make_link(admin: &Client, body: Value) -> SignupLinkView {
 async fn welcome(app: &TestApp, query: &str) -> WelcomeView {
     serde_json::from_value(
         json_ok(
-            app.client().get(&format!("/api/v1/signup/welcome?{query}")).await,
+            app.client()
+                .get(&format!("/api/v1/signup/welcome?{query}"))
+                .await,
             StatusCode::OK,
         )
         .await,
@@ -155,12 +168,18 @@ async fn a_poster_link_attributes_the_sign_up_once(app: TestApp) {
 
     let m = joined(&app, &phone(1), "王小明", json!({ "link": link.token })).await;
     assert!(m.me.new_member);
-    let store = app.db.scalar_i64("SELECT id FROM stores WHERE code = 'S001'").await;
+    let store = app
+        .db
+        .scalar_i64("SELECT id FROM stores WHERE code = 'S001'")
+        .await;
     let cashier = app
         .db
         .scalar_i64("SELECT id FROM staff_users WHERE username = 'cashier'")
         .await;
-    assert_eq!(attribution(&app, &phone(1)).await, (store, "poster".into(), cashier));
+    assert_eq!(
+        attribution(&app, &phone(1)).await,
+        (store, "poster".into(), cashier)
+    );
     assert!(
         coupon_names(&m).await.contains(&"扫码立减10元".to_string()),
         "the welcome gift is in the wallet"
@@ -175,7 +194,10 @@ async fn a_poster_link_attributes_the_sign_up_once(app: TestApp) {
     let again = joined(&app, &phone(1), "", json!({ "link": other.token })).await;
     assert!(!again.me.new_member);
     assert_eq!(again.me.member_no, m.me.member_no);
-    assert_eq!(attribution(&app, &phone(1)).await, (store, "poster".into(), cashier));
+    assert_eq!(
+        attribution(&app, &phone(1)).await,
+        (store, "poster".into(), cashier)
+    );
     assert_eq!(
         app.db
             .scalar_i64("SELECT COUNT(*) FROM members WHERE phone = '+8613900000001'")
@@ -183,7 +205,11 @@ async fn a_poster_link_attributes_the_sign_up_once(app: TestApp) {
         1
     );
     // The list shows the sign-up on the link.
-    let list: Value = json_ok(admin.get("/api/v1/admin/signup-links").await, StatusCode::OK).await;
+    let list: Value = json_ok(
+        admin.get("/api/v1/admin/signup-links").await,
+        StatusCode::OK,
+    )
+    .await;
     let row = list["items"]
         .as_array()
         .unwrap()
@@ -203,7 +229,11 @@ async fn forged_altered_expired_and_revoked_links_sign_up_without_attribution(ap
         json!({ "store_code": "S001", "channel": "event", "expires_at": expires }),
     )
     .await;
-    let c = make_link(&admin, json!({ "store_code": "S001", "channel": "packaging" })).await;
+    let c = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "packaging" }),
+    )
+    .await;
 
     // Altered: another link's id with this link's signature; one flipped hex digit;
     // made up; malformed.
@@ -214,7 +244,13 @@ async fn forged_altered_expired_and_revoked_links_sign_up_without_attribution(ap
     flipped.replace_range(flipped.len() - 1.., last);
     let flipped = format!("{a_id}-{flipped}");
     let forged = format!("{}-{}", a.id, "0".repeat(20));
-    for bad in [swapped.as_str(), flipped.as_str(), forged.as_str(), "not-a-token", "999-abc"] {
+    for bad in [
+        swapped.as_str(),
+        flipped.as_str(),
+        forged.as_str(),
+        "not-a-token",
+        "999-abc",
+    ] {
         let w = welcome(&app, &format!("c={bad}")).await;
         assert_eq!(w.link_status, "invalid", "{bad}");
         assert!(w.store_name.is_none() && w.gift.is_none());
@@ -227,14 +263,23 @@ async fn forged_altered_expired_and_revoked_links_sign_up_without_attribution(ap
         .post_empty(&format!("/api/v1/admin/signup-links/{}/revoke", c.id))
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert_eq!(welcome(&app, &format!("c={}", c.token)).await.link_status, "revoked");
+    assert_eq!(
+        welcome(&app, &format!("c={}", c.token)).await.link_status,
+        "revoked"
+    );
     joined(&app, &phone(2), "乙", json!({ "link": c.token })).await;
     assert_eq!(attribution(&app, &phone(2)).await, (0, String::new(), 0));
 
     // Expired (by the server's clock).
-    assert_eq!(welcome(&app, &format!("c={}", b.token)).await.link_status, "ok");
+    assert_eq!(
+        welcome(&app, &format!("c={}", b.token)).await.link_status,
+        "ok"
+    );
     app.advance_clock(3601);
-    assert_eq!(welcome(&app, &format!("c={}", b.token)).await.link_status, "expired");
+    assert_eq!(
+        welcome(&app, &format!("c={}", b.token)).await.link_status,
+        "expired"
+    );
     joined(&app, &phone(3), "丙", json!({ "link": b.token })).await;
     assert_eq!(attribution(&app, &phone(3)).await, (0, String::new(), 0));
 
@@ -247,9 +292,13 @@ async fn forged_altered_expired_and_revoked_links_sign_up_without_attribution(ap
 async fn required_fields_are_enforced_for_new_members_only(app: TestApp) {
     let admin = app.admin_login().await;
     let existing = app.sign_up(&phone(1), "老会员").await;
-    let mut settings: Value =
-        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
-    settings["fields"] = json!({ "birthday": "required", "gender": "optional", "city": "required" });
+    let mut settings: Value = json_ok(
+        admin.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
+    settings["fields"] =
+        json!({ "birthday": "required", "gender": "optional", "city": "required" });
     let resp = admin
         .http
         .put(app.url("/api/v1/admin/signup-settings"))
@@ -264,9 +313,23 @@ async fn required_fields_are_enforced_for_new_members_only(app: TestApp) {
     let resp = join(&app, &client, &phone(2), "新人", json!({ "city": "上海" })).await;
     let body = assert_error(resp, StatusCode::BAD_REQUEST, "field_required").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("生日"));
-    let resp = join(&app, &client, &phone(2), "新人", json!({ "birthday": "1990-02-30", "city": "上海" })).await;
+    let resp = join(
+        &app,
+        &client,
+        &phone(2),
+        "新人",
+        json!({ "birthday": "1990-02-30", "city": "上海" }),
+    )
+    .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
-    let resp = join(&app, &client, &phone(2), "新人", json!({ "birthday": "1990-03-07", "gender": "robot", "city": "上海" })).await;
+    let resp = join(
+        &app,
+        &client,
+        &phone(2),
+        "新人",
+        json!({ "birthday": "1990-03-07", "gender": "robot", "city": "上海" }),
+    )
+    .await;
     assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
     assert_eq!(
         app.db
@@ -275,11 +338,19 @@ async fn required_fields_are_enforced_for_new_members_only(app: TestApp) {
         0,
         "nothing half-created"
     );
-    let m = joined(&app, &phone(2), "新人", json!({ "birthday": "1990-03-07", "gender": "女", "city": "上海" })).await;
+    let m = joined(
+        &app,
+        &phone(2),
+        "新人",
+        json!({ "birthday": "1990-03-07", "gender": "女", "city": "上海" }),
+    )
+    .await;
     assert!(m.me.new_member);
     assert_eq!(
         app.db
-            .scalar_i64("SELECT birth_month * 100 + birth_day FROM members WHERE phone = '+8613900000002'")
+            .scalar_i64(
+                "SELECT birth_month * 100 + birth_day FROM members WHERE phone = '+8613900000002'"
+            )
             .await,
         307
     );
@@ -308,7 +379,10 @@ async fn links_are_made_by_managers_and_admins_for_their_stores(app: TestApp) {
     app.db
         .execute("INSERT INTO stores (code, name, created_at) VALUES ('S002', '二店', 0)")
         .await;
-    let s2 = app.db.scalar_i64("SELECT id FROM stores WHERE code = 'S002'").await;
+    let s2 = app
+        .db
+        .scalar_i64("SELECT id FROM stores WHERE code = 'S002'")
+        .await;
     app.db
         .execute(&format!(
             "UPDATE staff_users SET role = 'manager', store_id = {s2} WHERE username = 'cashier'"
@@ -320,13 +394,21 @@ async fn links_are_made_by_managers_and_admins_for_their_stores(app: TestApp) {
         "forbidden",
     )
     .await;
-    let own = make_link(&cashier, json!({ "store_code": "S002", "channel": "table_tent" })).await;
+    let own = make_link(
+        &cashier,
+        json!({ "store_code": "S002", "channel": "table_tent" }),
+    )
+    .await;
     let theirs = make_link(&admin, body.clone()).await;
     let resp = cashier
         .post_empty(&format!("/api/v1/admin/signup-links/{}/revoke", theirs.id))
         .await;
     assert_error(resp, StatusCode::NOT_FOUND, "not_found").await;
-    let list: Value = json_ok(cashier.get("/api/v1/admin/signup-links").await, StatusCode::OK).await;
+    let list: Value = json_ok(
+        cashier.get("/api/v1/admin/signup-links").await,
+        StatusCode::OK,
+    )
+    .await;
     let ids: Vec<i64> = list["items"]
         .as_array()
         .unwrap()
@@ -356,11 +438,19 @@ async fn links_are_made_by_managers_and_admins_for_their_stores(app: TestApp) {
         .execute("UPDATE staff_users SET role = 'cashier' WHERE username = 'cashier'")
         .await;
     let p1: SignupLinkView = serde_json::from_value(
-        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+        json_ok(
+            cashier.post_empty("/api/v1/staff/signup-link").await,
+            StatusCode::OK,
+        )
+        .await,
     )
     .unwrap();
     let p2: SignupLinkView = serde_json::from_value(
-        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+        json_ok(
+            cashier.post_empty("/api/v1/staff/signup-link").await,
+            StatusCode::OK,
+        )
+        .await,
     )
     .unwrap();
     assert_eq!(p1.id, p2.id);
@@ -405,8 +495,11 @@ async fn qr_codes_print_as_svg_and_png(app: TestApp) {
 }
 
 pub async fn enable_referrals(app: &TestApp, admin: &Client, cap: i64) {
-    let mut settings: Value =
-        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    let mut settings: Value = json_ok(
+        admin.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
     settings["referral"] = json!({
         "enabled": true, "referrer_points": 200, "friend_points": 100, "daily_cap": cap
     });
@@ -450,16 +543,30 @@ async fn referral_rewards_wait_for_the_first_purchase_and_come_once(app: TestApp
     let share = referral(&alice).await;
     assert!(share.enabled);
     assert_eq!(share.path, format!("/join?ref={}", share.code));
-    assert_eq!(referral(&alice).await.code, share.code, "the code is stable");
+    assert_eq!(
+        referral(&alice).await.code,
+        share.code,
+        "the code is stable"
+    );
 
     let w = welcome(&app, &format!("ref={}", share.code.to_lowercase())).await;
     assert_eq!(w.referrer.as_deref(), Some("A***"));
     assert!(w.referral_reward.is_some());
 
-    let bob = joined(&app, &phone(2), "Bob", json!({ "referral_code": share.code })).await;
+    let bob = joined(
+        &app,
+        &phone(2),
+        "Bob",
+        json!({ "referral_code": share.code }),
+    )
+    .await;
     let v = referral(&alice).await;
     assert_eq!((v.invited, v.pending, v.rewarded), (1, 1, 0));
-    assert_eq!(referral_ledger(&app, &alice).await, (0, 0), "held until the first purchase");
+    assert_eq!(
+        referral_ledger(&app, &alice).await,
+        (0, 0),
+        "held until the first purchase"
+    );
 
     // Three concurrent first purchases (three valid codes, each its own key): one
     // releases the reward, the others find it released (or are refused).
@@ -491,7 +598,10 @@ async fn referral_rewards_wait_for_the_first_purchase_and_come_once(app: TestApp
     assert!(replay.status() == StatusCode::OK || replay.status().is_client_error());
     assert_eq!(referral_ledger(&app, &alice).await, (1, 200));
     let v = referral(&alice).await;
-    assert_eq!((v.invited, v.pending, v.rewarded, v.points_earned), (1, 0, 1, 200));
+    assert_eq!(
+        (v.invited, v.pending, v.rewarded, v.points_earned),
+        (1, 0, 1, 200)
+    );
 }
 
 async fn referral_abuse_is_refused(app: TestApp) {
@@ -519,10 +629,16 @@ async fn referral_abuse_is_refused(app: TestApp) {
     let cashier = app.staff_login().await;
     for (i, f) in friends.iter().enumerate() {
         let code = f.card_code().await;
-        let r = cashier.purchase(&code, 5_000, &format!("A-{i}"), &idem()).await;
+        let r = cashier
+            .purchase(&code, 5_000, &format!("A-{i}"), &idem())
+            .await;
         json_ok(r, StatusCode::OK).await;
     }
-    assert_eq!(referral_ledger(&app, &alice).await, (2, 400), "the capped friend earns nothing");
+    assert_eq!(
+        referral_ledger(&app, &alice).await,
+        (2, 400),
+        "the capped friend earns nothing"
+    );
 
     // A friend who is a member already can't be referred (again): no second row, and
     // another referrer's code later changes nothing.
@@ -536,8 +652,11 @@ async fn referral_abuse_is_refused(app: TestApp) {
         1
     );
     // Referrals switched off: a code does nothing.
-    let mut settings: Value =
-        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    let mut settings: Value = json_ok(
+        admin.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
     settings["referral"]["enabled"] = json!(false);
     let resp = admin
         .http
@@ -578,7 +697,11 @@ async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
     let cashier = app.staff_login().await;
     for (m, order) in [(&a, "X1"), (&d, "X2")] {
         let code = m.card_code().await;
-        json_ok(cashier.purchase(&code, 8_000, order, &idem()).await, StatusCode::OK).await;
+        json_ok(
+            cashier.purchase(&code, 8_000, order, &idem()).await,
+            StatusCode::OK,
+        )
+        .await;
     }
 
     let report = |by: &str| {
@@ -587,7 +710,9 @@ async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
         async move {
             serde_json::from_value::<SignupReport>(
                 json_ok(
-                    admin.get(&format!("/api/v1/admin/reports/signups?by={by}")).await,
+                    admin
+                        .get(&format!("/api/v1/admin/reports/signups?by={by}"))
+                        .await,
                     StatusCode::OK,
                 )
                 .await,
@@ -596,7 +721,11 @@ async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
         }
     };
     let by_store = report("store").await;
-    let s001 = by_store.rows.iter().find(|r| r.key == "S001").expect("S001 row");
+    let s001 = by_store
+        .rows
+        .iter()
+        .find(|r| r.key == "S001")
+        .expect("S001 row");
     assert_eq!((s001.signups, s001.first_purchase_same_day), (3, 1));
     assert_eq!(s001.same_day_rate_permille, 333);
     assert_eq!(by_store.total.signups, 4);
@@ -604,23 +733,47 @@ async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
     let poster_row = by_channel.rows.iter().find(|r| r.key == "poster").unwrap();
     assert_eq!(poster_row.signups, 2);
     let by_staff = report("staff").await;
-    assert_eq!(by_staff.rows.iter().find(|r| r.key == "cashier").unwrap().signups, 1);
+    assert_eq!(
+        by_staff
+            .rows
+            .iter()
+            .find(|r| r.key == "cashier")
+            .unwrap()
+            .signups,
+        1
+    );
     let by_day = report("day").await;
     assert_eq!(by_day.rows.len(), 1);
     assert_eq!(by_day.rows[0].signups, 4);
     assert_eq!(by_day.rows[0].first_purchase_same_day, 2);
 
     let funnel: ReferralFunnel = serde_json::from_value(
-        json_ok(admin.get("/api/v1/admin/reports/referrals").await, StatusCode::OK).await,
+        json_ok(
+            admin.get("/api/v1/admin/reports/referrals").await,
+            StatusCode::OK,
+        )
+        .await,
     )
     .unwrap();
     assert_eq!(
-        (funnel.referrers, funnel.signed_up, funnel.first_purchase, funnel.rewarded, funnel.held),
+        (
+            funnel.referrers,
+            funnel.signed_up,
+            funnel.first_purchase,
+            funnel.rewarded,
+            funnel.held
+        ),
         (1, 1, 1, 1, 0)
     );
-    for bad in ["by=city", "from=2026-13-01", "from=2026-05-02&to=2026-05-01"] {
+    for bad in [
+        "by=city",
+        "from=2026-13-01",
+        "from=2026-05-02&to=2026-05-01",
+    ] {
         assert_error(
-            admin.get(&format!("/api/v1/admin/reports/signups?{bad}")).await,
+            admin
+                .get(&format!("/api/v1/admin/reports/signups?{bad}"))
+                .await,
             StatusCode::BAD_REQUEST,
             "invalid_input",
         )
