@@ -738,6 +738,7 @@ mod bench {
             otp_sends_per_ip_hour: 0,
             metrics: Arc::new(member_server::metrics::Metrics::default()),
             password_checks: Arc::new(tokio::sync::Semaphore::new(1)),
+            public_url: None,
         })
     }
 

@@ -43,6 +43,9 @@ pub struct Config {
     /// OTP sends allowed per client address per hour (default 200). Load tests that sign
     /// up thousands of members from one address raise it.
     pub otp_sends_per_ip_hour: i64,
+    /// The site's address as customers reach it (`https://vip.brand.cn`): what printed
+    /// sign-up QR codes encode. Unset: the address the request came to.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             data_dir: PathBuf::from("."),
             clock_offset_secs: 0,
             otp_sends_per_ip_hour: db::otp::PER_IP_PER_HOUR,
+            public_url: None,
         }
     }
 }
@@ -169,6 +173,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         otp_sends_per_ip_hour: config.otp_sends_per_ip_hour,
         metrics: Arc::new(metrics::Metrics::default()),
         password_checks: Arc::new(tokio::sync::Semaphore::new(crypto::PASSWORD_CHECKS_AT_ONCE)),
+        public_url: config
+            .public_url
+            .as_deref()
+            .map(|u| Arc::from(u.trim_end_matches('/'))),
     };
     let app = http::router(state.clone(), &config.static_dir);
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -40,6 +40,10 @@ struct Cli {
     /// OTP sends allowed per client address per hour.
     #[arg(long, env = "OTP_SENDS_PER_IP_HOUR", default_value_t = member_server::db::otp::PER_IP_PER_HOUR)]
     otp_sends_per_ip_hour: i64,
+    /// The site's public address (`https://vip.brand.cn`), encoded in printed sign-up QR
+    /// codes; unset: the address a request came to.
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +124,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         data_dir: cli.data_dir,
         clock_offset_secs: 0,
         otp_sends_per_ip_hour: cli.otp_sends_per_ip_hour,
+        public_url: cli.public_url,
     };
     let server = member_server::start(config)
         .await

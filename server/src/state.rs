@@ -17,4 +17,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Caps concurrent argon2 password checks (`crypto::PASSWORD_CHECKS_AT_ONCE`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// `Config::public_url` without a trailing slash.
+    pub public_url: Option<Arc<str>>,
 }

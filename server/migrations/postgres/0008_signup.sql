@@ -40,6 +40,7 @@ ALTER TABLE members ADD COLUMN city TEXT;
 ALTER TABLE members ADD COLUMN referral_code TEXT;
 CREATE UNIQUE INDEX members_referral_code ON members (referral_code);
 CREATE INDEX members_created ON members (created_at);
+CREATE INDEX members_signup_link ON members (signup_link_id);
 
 -- One row per referred friend; the phone is unique so a phone earns a reward once ever.
 CREATE TABLE referrals (
@@ -50,6 +51,12 @@ CREATE TABLE referrals (
     status TEXT NOT NULL CHECK (status IN ('held', 'rewarded', 'capped')),
     -- Local day number of the sign-up (the daily cap counts per day).
     local_day BIGINT NOT NULL,
+    -- What each side gets, fixed at sign-up: a later change of the rules doesn't change
+    -- what a friend who has joined was promised.
+    referrer_points BIGINT NOT NULL DEFAULT 0,
+    friend_points BIGINT NOT NULL DEFAULT 0,
+    referrer_campaign_id BIGINT REFERENCES campaigns (id),
+    friend_campaign_id BIGINT REFERENCES campaigns (id),
     created_at BIGINT NOT NULL,
     rewarded_at BIGINT
 );
@@ -64,5 +71,7 @@ CREATE TABLE import_jobs (
     error TEXT,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
+    -- Progress heartbeat: a running job not updated for 5 minutes has stopped.
+    updated_at BIGINT NOT NULL,
     finished_at BIGINT
 );

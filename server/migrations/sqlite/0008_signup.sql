@@ -39,6 +39,7 @@ ALTER TABLE members ADD COLUMN city TEXT;
 ALTER TABLE members ADD COLUMN referral_code TEXT;
 CREATE UNIQUE INDEX members_referral_code ON members (referral_code);
 CREATE INDEX members_created ON members (created_at);
+CREATE INDEX members_signup_link ON members (signup_link_id);
 
 -- One row per referred friend; the phone is unique so a phone earns a reward once ever.
 CREATE TABLE referrals (
@@ -49,6 +50,12 @@ CREATE TABLE referrals (
     status TEXT NOT NULL CHECK (status IN ('held', 'rewarded', 'capped')),
     -- Local day number of the sign-up (the daily cap counts per day).
     local_day INTEGER NOT NULL,
+    -- What each side gets, fixed at sign-up: a later change of the rules doesn't change
+    -- what a friend who has joined was promised.
+    referrer_points INTEGER NOT NULL DEFAULT 0,
+    friend_points INTEGER NOT NULL DEFAULT 0,
+    referrer_campaign_id INTEGER REFERENCES campaigns (id),
+    friend_campaign_id INTEGER REFERENCES campaigns (id),
     created_at INTEGER NOT NULL,
     rewarded_at INTEGER
 );
@@ -63,6 +70,8 @@ CREATE TABLE import_jobs (
     error TEXT,
     created_by TEXT NOT NULL,
     created_at INTEGER NOT NULL,
+    -- Progress heartbeat: a running job not updated for 5 minutes has stopped.
+    updated_at INTEGER NOT NULL,
     finished_at INTEGER
 );
 

@@ -303,6 +303,31 @@ pub async fn grant(
     Ok(Granted::New { issued, refused })
 }
 
+/// `grant` for gifts that come with something else (a sign-up's welcome gift, a
+/// referral pack): a campaign that is full gives nothing instead of failing the caller,
+/// and a savepoint takes back its grant row. `None` when full.
+pub async fn grant_if_room(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+    member_id: i64,
+    member_tier: &str,
+    period: &str,
+    now: i64,
+) -> Result<Option<Granted>, DbError> {
+    let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
+    match grant(&mut savepoint, campaign, member_id, member_tier, period, now).await {
+        Ok(granted) => {
+            savepoint.commit().await?;
+            Ok(Some(granted))
+        }
+        Err(DbError::CouponsExhausted) => {
+            savepoint.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Active campaigns of one kind (for upgrades: of the tier reached).
 pub async fn active_of_kind(
     conn: &mut AnyConnection,

@@ -423,8 +423,8 @@ async fn insert_member(
 pub async fn start_job(db: &Db, rows: i64, actor: &str, now: i64) -> Result<i64, DbError> {
     let mut tx = db.begin_write().await?;
     let id = sqlx::query_scalar(
-        "INSERT INTO import_jobs (status, rows, created_by, created_at) \
-         VALUES ('running', $1, $2, $3) RETURNING id",
+        "INSERT INTO import_jobs (status, rows, created_by, created_at, updated_at) \
+         VALUES ('running', $1, $2, $3, $3) RETURNING id",
     )
     .bind(rows)
     .bind(actor)
@@ -435,10 +435,11 @@ pub async fn start_job(db: &Db, rows: i64, actor: &str, now: i64) -> Result<i64,
     Ok(id)
 }
 
-pub async fn job_progress(db: &Db, id: i64, processed: i64) -> Result<(), DbError> {
+pub async fn job_progress(db: &Db, id: i64, processed: i64, now: i64) -> Result<(), DbError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE import_jobs SET processed = $1 WHERE id = $2")
+    sqlx::query("UPDATE import_jobs SET processed = $1, updated_at = $2 WHERE id = $3")
         .bind(processed)
+        .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -460,6 +461,7 @@ pub async fn finish_job(
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE import_jobs SET status = $1, report = $2, error = $3, finished_at = $4, \
+                updated_at = $4, \
                 processed = CASE WHEN $1 = 'done' THEN rows ELSE processed END WHERE id = $5",
     )
     .bind(if error.is_some() { "failed" } else { "done" })
@@ -481,11 +483,12 @@ pub struct JobRow {
     pub processed: i64,
     pub report: Option<String>,
     pub error: Option<String>,
+    pub updated_at: i64,
 }
 
 pub async fn job(db: &Db, id: i64) -> Result<Option<JobRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, status, rows, processed, report, error FROM import_jobs WHERE id = $1",
+        "SELECT id, status, rows, processed, report, error, updated_at FROM import_jobs WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db.reader())

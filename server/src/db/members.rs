@@ -258,7 +258,7 @@ async fn welcome(
         let campaign = super::referrals::claim_campaign(&mut *tx, campaign_id, s.now).await?;
         if let Some(c) = campaign {
             // A campaign past its cap or window gives nothing; the sign-up still counts.
-            super::coupons::grant(&mut *tx, &c, member_id, tier, "", s.now).await?;
+            super::coupons::grant_if_room(&mut *tx, &c, member_id, tier, "", s.now).await?;
         }
     }
     if let Some(code) = s.joining.referral_code {

@@ -16,7 +16,7 @@ use super::batch::{self, Arg, Refusal, Stmt};
 use super::growth::{self, Event};
 use super::ledger::{self, Entry};
 use super::{
-    audit, checkout, coupons, idempotency, referrals, signup_links, tier_moves,
+    audit, checkout, coupons, idempotency, referrals, tier_moves,
     tier_program as versions, Backend, Db, DbError,
 };
 
@@ -196,13 +196,11 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         ledger::plan_credit(&entry, earned.points, expiry.expires_at(p.now), &owed);
     // A friend's first purchase releases the referral rewards held since sign-up.
     let referral = if card.last_purchase_at.is_none() {
-        let rules = signup_links::settings_in(&mut tx).await?.referral;
         referrals::release_on_first_purchase(
             &mut tx,
             db.backend(),
             card.id,
             &new_tier,
-            &rules,
             expiry.expires_at(p.now),
             p.now,
         )

@@ -103,11 +103,12 @@ pub async fn attach(
     };
     let day = (now + civil::TZ_OFFSET_SECS).div_euclid(civil::DAY_SECS);
     sqlx::query(
-        "INSERT INTO referrals (referrer_id, friend_id, friend_phone, status, local_day, created_at) \
+        "INSERT INTO referrals (referrer_id, friend_id, friend_phone, status, local_day, created_at, \
+                                referrer_points, friend_points, referrer_campaign_id, friend_campaign_id) \
          SELECT $1, $2, $3, CASE WHEN (SELECT COUNT(*) FROM referrals \
                                        WHERE referrer_id = $1 AND local_day = $4 \
                                        AND status <> 'capped') < $5 \
-                                 THEN 'held' ELSE 'capped' END, $4, $6 \
+                                 THEN 'held' ELSE 'capped' END, $4, $6, $7, $8, $9, $10 \
          ON CONFLICT DO NOTHING",
     )
     .bind(referrer_id)
@@ -116,6 +117,10 @@ pub async fn attach(
     .bind(day)
     .bind(rules.daily_cap.max(0))
     .bind(now)
+    .bind(rules.referrer_points.max(0))
+    .bind(rules.friend_points.max(0))
+    .bind(rules.referrer_campaign_id)
+    .bind(rules.friend_campaign_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -124,10 +129,19 @@ pub async fn attach(
 /// The referral rewards a friend's first purchase releases, as statements to run in the
 /// purchase's transaction (the friend is locked already). `None` when the friend has no
 /// held referral. Marks it rewarded first, so a retried or concurrent purchase finds
-/// nothing to release.
+/// nothing to release. The rewards are the ones promised at sign-up (stored on the row).
 pub struct Released {
     pub friend_points: i64,
     pub statements: Vec<Stmt>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Held {
+    referrer_id: i64,
+    referrer_points: i64,
+    friend_points: i64,
+    referrer_campaign_id: Option<i64>,
+    friend_campaign_id: Option<i64>,
 }
 
 pub async fn release_on_first_purchase(
@@ -135,21 +149,23 @@ pub async fn release_on_first_purchase(
     backend: Backend,
     friend_id: i64,
     friend_tier: &str,
-    rules: &ReferralRules,
     expires_at: Option<i64>,
     now: i64,
 ) -> Result<Option<Released>, DbError> {
-    let referrer: Option<i64> = sqlx::query_scalar(
+    let held: Option<Held> = sqlx::query_as(
         "UPDATE referrals SET status = 'rewarded', rewarded_at = $1 \
-         WHERE friend_id = $2 AND status = 'held' RETURNING referrer_id",
+         WHERE friend_id = $2 AND status = 'held' \
+         RETURNING referrer_id, referrer_points, friend_points, referrer_campaign_id, \
+                   friend_campaign_id",
     )
     .bind(now)
     .bind(friend_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(referrer_id) = referrer else {
+    let Some(rules) = held else {
         return Ok(None);
     };
+    let referrer_id = rules.referrer_id;
     let mut statements = Vec::new();
     let source = format!("referral:{friend_id}");
     let entry = |member_id: i64, reason: &str| Entry {
@@ -195,7 +211,7 @@ pub async fn release_on_first_purchase(
         if let Some(c) = campaign {
             if let Some(campaign) = claim_campaign(tx, c, now).await? {
                 // Caps and windows of the campaign apply; a closed one gives nothing.
-                coupons::grant(&mut *tx, &campaign, member, &tier, &period, now).await?;
+                coupons::grant_if_room(&mut *tx, &campaign, member, &tier, &period, now).await?;
             }
         }
     }
@@ -248,10 +264,11 @@ pub async fn view(db: &Db, member_id: i64, rules: &ReferralRules) -> Result<Refe
     .await?;
     let points_earned: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger \
-         WHERE member_id = $1 AND kind = 'referral' AND source_ref LIKE 'referral:%' \
-         AND actor = 'system:referral'",
+         WHERE member_id = $1 AND kind = 'referral' AND source_ref <> $2",
     )
     .bind(member_id)
+    // The member's own reward for having been invited carries their own id.
+    .bind(format!("referral:{member_id}"))
     .fetch_one(db.reader())
     .await?;
     Ok(ReferralView {

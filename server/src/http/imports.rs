@@ -3,6 +3,7 @@
 //! `GET /admin/imports/{id}` reports its progress (from the database: any instance can).
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -17,6 +18,12 @@ use crate::state::AppState;
 
 /// A 100,000-row export is ~6 MB; this leaves room for long names and extra columns.
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// How long this route may take (upload and checking the whole file) instead of the
+/// API's usual 10 s: a big file over a shop's uplink takes a while.
+pub const IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+const STALLED_SECS: i64 = 300;
+const STOPPED: &str = "导入中断，请重新导入（已导入的会员不会重复）/ The import stopped: import the file \
+                       again (members already imported are skipped)";
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ImportQuery {
@@ -41,10 +48,17 @@ pub async fn start(
     State(state): State<AppState>,
     session: StaffSession,
     query: Result<Query<ImportQuery>, QueryRejection>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
     require_admin(&session)?;
     let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::invalid_input(e.body_text())
+        }
+    })?;
     let now = state.clock.now();
     let plan = import::plan(&state.db, &body, now)
         .await?
@@ -70,10 +84,12 @@ pub async fn start(
     let clock = state.clock.clone();
     tokio::spawn(async move {
         let progress_db = db.clone();
+        let progress_clock = clock.clone();
         let outcome = import::run(&db, &plan, &actor, now, |n| {
             let db = progress_db.clone();
+            let at = progress_clock.now();
             async move {
-                if let Err(e) = import::job_progress(&db, id, n).await {
+                if let Err(e) = import::job_progress(&db, id, n, at).await {
                     tracing::warn!(error = %e, job = id, "import progress not recorded");
                 }
             }
@@ -86,7 +102,7 @@ pub async fn start(
             ),
             Err(e) => {
                 tracing::error!(error = %e, job = id, "import failed");
-                (None, Some("导入中断，可重新导入（已导入的不会重复）/ The import stopped; import again (rows already imported are skipped)".to_string()))
+                (None, Some(STOPPED.to_string()))
             }
         };
         if let Err(e) =
@@ -121,6 +137,9 @@ pub async fn progress(
     let job = import::job(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // No progress for this long: the server running it stopped (a restart). What was
+    // imported stays; importing the file again adds the rest.
+    let stalled = job.status == "running" && state.clock.now() - job.updated_at > STALLED_SECS;
     let report = job
         .report
         .as_deref()
@@ -129,10 +148,10 @@ pub async fn progress(
         .map_err(|_| ApiError::Internal)?;
     Ok(Json(ImportJobView {
         id: job.id,
-        status: job.status,
+        status: if stalled { "failed".into() } else { job.status },
         rows: job.rows,
         processed: job.processed,
         report,
-        error: job.error,
+        error: if stalled { Some(STOPPED.into()) } else { job.error },
     }))
 }

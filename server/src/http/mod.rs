@@ -221,7 +221,12 @@ async fn method_not_allowed() -> ApiError {
 /// A request that takes longer than this gets a JSON 503 and its work is dropped
 /// (an open transaction rolls back with it).
 async fn timeout(req: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+    let limit = if req.uri().path() == "/api/v1/admin/imports" {
+        imports::IMPORT_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }

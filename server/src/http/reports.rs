@@ -1,6 +1,7 @@
 //! Admin reports on sign-ups and referrals (`from`/`to` are local dates, inclusive;
 //! default: the last 30 days).
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use member_core::civil::{self, Date};
 use member_core::dto::{ErrorBody, ReferralFunnel, SignupReport, SignupReportRow};
@@ -73,9 +74,10 @@ fn row(key: String, label: String, signups: i64, same_day: i64) -> SignupReportR
 pub async fn signups(
     State(state): State<AppState>,
     session: StaffSession,
-    Query(q): Query<ReportQuery>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> ApiResult<Json<SignupReport>> {
     require_admin(&session)?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let by_name = q.by.as_deref().unwrap_or("store");
     let by = By::parse(by_name).ok_or_else(|| {
         ApiError::invalid_input(
@@ -125,9 +127,10 @@ pub async fn signups(
 pub async fn referrals(
     State(state): State<AppState>,
     session: StaffSession,
-    Query(q): Query<ReportQuery>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> ApiResult<Json<ReferralFunnel>> {
     require_admin(&session)?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let (from, to, start, end) = range(&q, state.clock.now())?;
     let f = reports::referral_funnel(&state.db, start, end).await?;
     Ok(Json(reports::funnel(civil::iso(from), civil::iso(to), f)))

@@ -2,6 +2,7 @@
 //! personal one), the public welcome page data, the brand's sign-up settings, and a
 //! member's referral share page.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use member_core::dto::{
@@ -51,7 +52,7 @@ pub async fn resolve(state: &AppState, raw: &str, now: i64) -> ApiResult<LinkSta
     let Some(t) = LinkToken::parse(raw) else {
         return Ok(LinkStatus::Invalid);
     };
-    let Some(row) = signup_links::by_id(&state.db, t.id).await? else {
+    let Some(row) = signup_links::for_scan(&state.db, t.id).await? else {
         return Ok(LinkStatus::Invalid);
     };
     if !crate::crypto::eq_ct(&token(state, &row), &LinkToken::format(t.id, &t.mac)) {
@@ -101,8 +102,9 @@ pub struct WelcomeQuery {
     responses((status = 200, description = "What the welcome page shows; link_status says whether the code attributes", body = WelcomeView)))]
 pub async fn welcome(
     State(state): State<AppState>,
-    Query(q): Query<WelcomeQuery>,
+    query: Result<Query<WelcomeQuery>, QueryRejection>,
 ) -> ApiResult<Json<WelcomeView>> {
+    let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let now = state.clock.now();
     let settings = signup_links::settings(&state.db).await?;
     let (link_status, store_name, gift) = match q.c.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -245,6 +247,14 @@ pub async fn create_link(
         None => None,
     };
     if let Some(c) = req.campaign_id {
+        // A gift is the brand's to give: a manager could otherwise hand out any claim
+        // pack (ids are sequential), private ones included.
+        if scope.is_some() {
+            return Err(ApiError::Forbidden(
+                codes::FORBIDDEN,
+                "只有管理员可以设置欢迎礼 / Only an admin can attach a welcome gift".into(),
+            ));
+        }
         if !signup_links::claim_campaign_exists(&state.db, c).await? {
             return Err(ApiError::invalid_input(
                 "欢迎礼须为领取活动（claim）/ The welcome gift must be a claim campaign",
@@ -262,6 +272,12 @@ pub async fn create_link(
         None => String::new(),
     };
     let actor = format!("staff:{}", session.staff.username);
+    // A plain staff code is that cashier's personal one: there is one per cashier.
+    if let (Some(staff), "staff", None, None) = (staff_id, channel, req.campaign_id, expires_at) {
+        let id = signup_links::personal(&state.db, store, staff, &actor, now).await?;
+        let row = signup_links::by_id(&state.db, id).await?.ok_or(ApiError::Internal)?;
+        return Ok((StatusCode::CREATED, Json(link_view(&state, row))));
+    }
     let id = signup_links::create(
         &state.db,
         &NewLink {

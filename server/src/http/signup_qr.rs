@@ -19,8 +19,12 @@ const QUIET: usize = 4;
 /// PNG pixels per module: a 33-module code is 410 px, 3.5 cm at 300 dpi.
 const PNG_SCALE: usize = 10;
 
-/// The absolute URL the code encodes: the site as the browser reached it.
-fn absolute(headers: &HeaderMap, path: &str) -> String {
+/// The absolute URL the code encodes: the configured public address, else the site as
+/// the browser reached it.
+fn absolute(state: &AppState, headers: &HeaderMap, path: &str) -> String {
+    if let Some(base) = &state.public_url {
+        return format!("{base}{path}");
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -138,7 +142,7 @@ pub async fn svg(
 ) -> ApiResult<Response> {
     let row = scoped_link(&state, &session, id).await?;
     let settings = signup_links::settings(&state.db).await?;
-    let url = absolute(&headers, &format!("/join?c={}", token(&state, &row)));
+    let url = absolute(&state, &headers, &format!("/join?c={}", token(&state, &row)));
     let code = code_for(&url)?;
     let body = poster_svg(
         &code,
@@ -164,7 +168,7 @@ pub async fn png_image(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     let row = scoped_link(&state, &session, id).await?;
-    let url = absolute(&headers, &format!("/join?c={}", token(&state, &row)));
+    let url = absolute(&state, &headers, &format!("/join?c={}", token(&state, &row)));
     let body = png(&code_for(&url)?)?;
     Ok(image("image/png", format!("signup-{id}.png"), body))
 }

@@ -10,6 +10,7 @@ both_backends!(
     every_kind_of_bad_row_is_reported_and_nothing_half_imported,
     gbk_files_import_and_unreadable_files_are_refused,
     the_command_line_prints_the_same_report,
+    a_stalled_import_says_so_and_big_files_get_json_errors,
 );
 
 async fn post_csv(admin: &Client, query: &str, body: Vec<u8>) -> reqwest::Response {
@@ -308,4 +309,29 @@ async fn the_command_line_prints_the_same_report(app: TestApp) {
         again.contains("imported: 0") && again.contains("skipped as duplicates: 5"),
         "{again}"
     );
+}
+
+/// Review findings: an import whose server died stayed "running" for ever; a body over
+/// the limit was a plain-text 413.
+async fn a_stalled_import_says_so_and_big_files_get_json_errors(app: TestApp) {
+    let admin = app.admin_login().await;
+    let now = app.now();
+    let id = app
+        .db
+        .scalar_i64(&format!(
+            "INSERT INTO import_jobs (status, rows, processed, created_by, created_at, updated_at) \
+             VALUES ('running', 1000, 500, 'staff:admin', {now}, {now}) RETURNING id"
+        ))
+        .await;
+    let path = format!("/api/v1/admin/imports/{id}");
+    let v: ImportJobView = serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
+    assert_eq!(v.status, "running");
+    app.advance_clock(301);
+    let v: ImportJobView = serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
+    assert_eq!(v.status, "failed");
+    assert!(v.error.is_some_and(|e| e.contains("重新导入")));
+
+    let big = vec![b'1'; 33 * 1024 * 1024];
+    let resp = post_csv(&admin, "?dry_run=true", big).await;
+    assert_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }

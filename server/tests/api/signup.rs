@@ -19,6 +19,9 @@ both_backends!(
     referral_rewards_wait_for_the_first_purchase_and_come_once,
     referral_abuse_is_refused,
     reports_count_sign_ups_and_the_referral_funnel,
+    a_full_gift_campaign_still_signs_up_and_sells,
+    links_for_a_cashier_and_gifts_are_checked,
+    held_rewards_keep_the_terms_of_the_sign_up_day,
 );
 
 /// OTP and verify with extra sign-up fields; the raw response.
@@ -779,4 +782,145 @@ async fn reports_count_sign_ups_and_the_referral_funnel(app: TestApp) {
         )
         .await;
     }
+}
+
+/// Review finding: a capped welcome gift or referral pack that is full made sign-ups
+/// (and the friend's every purchase) fail with 422. Now it just gives nothing.
+async fn a_full_gift_campaign_still_signs_up_and_sells(app: TestApp) {
+    let admin = app.admin_login().await;
+    let t = crate::campaigns::template(&app, "限量新人券", 500).await;
+    let capped = crate::campaigns::create_campaign(
+        &admin,
+        json!({ "kind": "claim", "name": "限量1份", "total_cap": 1, "coupons": [{ "template_id": t }] }),
+    )
+    .await
+    .id;
+    let link = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "poster", "campaign_id": capped }),
+    )
+    .await;
+    let first = joined(&app, &phone(1), "一", json!({ "link": link.token })).await;
+    assert!(coupon_names(&first).await.contains(&"限量新人券".to_string()));
+    let second = joined(&app, &phone(2), "二", json!({ "link": link.token })).await;
+    assert!(second.me.new_member, "the sign-up goes through");
+    assert!(!coupon_names(&second).await.contains(&"限量新人券".to_string()));
+    assert_eq!(attribution(&app, &phone(2)).await.1, "poster", "and is attributed");
+
+    // The referral packs are full too: the friends' purchases still go through.
+    let mut settings: Value =
+        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    settings["referral"] = json!({
+        "enabled": true, "referrer_points": 10, "friend_points": 5, "daily_cap": 5,
+        "referrer_campaign_id": capped, "friend_campaign_id": capped
+    });
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp, StatusCode::OK).await;
+    let code = referral(&first).await.code;
+    let friend = joined(&app, &phone(3), "三", json!({ "referral_code": code })).await;
+    let cashier = app.staff_login().await;
+    for order in ["F-1", "F-2"] {
+        let c = friend.card_code().await;
+        json_ok(cashier.purchase(&c, 5_000, order, &idem()).await, StatusCode::OK).await;
+        app.advance_clock(31);
+    }
+    assert_eq!(referral_ledger(&app, &first).await, (1, 10));
+}
+
+/// Review findings: an admin making a cashier's personal-shaped code got a 500 (unique
+/// index); a manager could hand out any claim campaign as a welcome gift.
+async fn links_for_a_cashier_and_gifts_are_checked(app: TestApp) {
+    let admin = app.admin_login().await;
+    let cashier = app.staff_login().await;
+    let personal: SignupLinkView = serde_json::from_value(
+        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+    )
+    .unwrap();
+    let same = make_link(
+        &admin,
+        json!({ "store_code": "S001", "channel": "staff", "staff_username": "cashier" }),
+    )
+    .await;
+    assert_eq!(same.id, personal.id, "the cashier's one personal code");
+
+    let campaign = gift_campaign(&app, &admin, "店长不能送的券").await;
+    let manager = app.client();
+    let resp = manager
+        .post(
+            "/api/v1/staff/login",
+            &json!({ "username": "manager", "password": "manager-dev-pass" }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_error(
+        manager
+            .post(
+                "/api/v1/admin/signup-links",
+                &json!({ "store_code": "S001", "channel": "poster", "campaign_id": campaign }),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    make_link(&manager, json!({ "store_code": "S001", "channel": "poster" })).await;
+
+    // Malformed queries are JSON 400s too.
+    for path in [
+        "/api/v1/signup/welcome?c=a&c=b",
+    ] {
+        assert_error(app.client().get(path).await, StatusCode::BAD_REQUEST, "invalid_input").await;
+    }
+    assert_error(
+        admin.get("/api/v1/admin/reports/signups?from=a&from=b").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+}
+
+/// Review findings: held rewards were paid with the settings of the purchase day (a
+/// raise or a switch-off changed what friends who had joined were owed), and a member's
+/// "points earned by inviting" counted their own welcome reward.
+async fn held_rewards_keep_the_terms_of_the_sign_up_day(app: TestApp) {
+    let admin = app.admin_login().await;
+    enable_referrals(&app, &admin, 5).await;
+    let alice = app.sign_up(&phone(1), "Alice").await;
+    let code = referral(&alice).await.code;
+    let bob = joined(&app, &phone(2), "Bob", json!({ "referral_code": code })).await;
+    // The brand raises the rewards, then switches referrals off.
+    let mut settings: Value =
+        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    settings["referral"]["referrer_points"] = json!(99_999);
+    settings["referral"]["enabled"] = json!(false);
+    let resp = admin
+        .http
+        .put(app.url("/api/v1/admin/signup-settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp, StatusCode::OK).await;
+    let cashier = app.staff_login().await;
+    let c = bob.card_code().await;
+    let p: PurchaseResult =
+        serde_json::from_value(json_ok(cashier.purchase(&c, 5_000, "B-1", &idem()).await, StatusCode::OK).await)
+            .unwrap();
+    assert_eq!(p.referral_points, 100, "the friend's reward as promised at sign-up");
+    assert_eq!(referral_ledger(&app, &alice).await, (1, 200));
+
+    // Bob invites Carol: Bob's own welcome reward is not "earned by inviting".
+    enable_referrals(&app, &admin, 5).await;
+    let bob_code = referral(&bob).await.code;
+    assert_eq!(referral(&bob).await.points_earned, 0);
+    let carol = joined(&app, &phone(3), "Carol", json!({ "referral_code": bob_code })).await;
+    let c = carol.card_code().await;
+    json_ok(cashier.purchase(&c, 5_000, "C-1", &idem()).await, StatusCode::OK).await;
+    assert_eq!(referral(&bob).await.points_earned, 200);
 }
