@@ -315,7 +315,16 @@ pub async fn grant_if_room(
     now: i64,
 ) -> Result<Option<Granted>, DbError> {
     let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
-    match grant(&mut savepoint, campaign, member_id, member_tier, period, now).await {
+    match grant(
+        &mut savepoint,
+        campaign,
+        member_id,
+        member_tier,
+        period,
+        now,
+    )
+    .await
+    {
         Ok(granted) => {
             savepoint.commit().await?;
             Ok(Some(granted))

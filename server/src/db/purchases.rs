@@ -16,8 +16,8 @@ use super::batch::{self, Arg, Refusal, Stmt};
 use super::growth::{self, Event};
 use super::ledger::{self, Entry};
 use super::{
-    audit, checkout, coupons, idempotency, referrals, tier_moves,
-    tier_program as versions, Backend, Db, DbError,
+    audit, checkout, coupons, idempotency, referrals, tier_moves, tier_program as versions,
+    Backend, Db, DbError,
 };
 
 pub struct NewPurchase<'a> {

@@ -125,7 +125,8 @@ const SELECT: &str = "SELECT l.id, l.store_id, s.code AS store_code, s.name AS s
      FROM signup_links l JOIN stores s ON s.id = l.store_id \
      LEFT JOIN staff_users u ON u.id = l.staff_id";
 /// The same without the sign-up count: what a scan needs (the welcome page, sign-up).
-const SELECT_FOR_SCAN: &str = "SELECT l.id, l.store_id, s.code AS store_code, s.name AS store_name, \
+const SELECT_FOR_SCAN: &str =
+    "SELECT l.id, l.store_id, s.code AS store_code, s.name AS store_name, \
         l.channel, l.staff_id, u.username AS staff_username, l.campaign_id, l.label, \
         l.expires_at, l.revoked_at, l.created_at, CAST(0 AS BIGINT) AS signups \
      FROM signup_links l JOIN stores s ON s.id = l.store_id \
@@ -133,10 +134,12 @@ const SELECT_FOR_SCAN: &str = "SELECT l.id, l.store_id, s.code AS store_code, s.
 
 /// A link as a scan resolves it (no sign-up count).
 pub async fn for_scan(db: &Db, id: i64) -> Result<Option<LinkRow>, DbError> {
-    Ok(sqlx::query_as(&format!("{SELECT_FOR_SCAN} WHERE l.id = $1"))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT_FOR_SCAN} WHERE l.id = $1"))
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?,
+    )
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<LinkRow>, DbError> {

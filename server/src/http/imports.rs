@@ -22,7 +22,8 @@ pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// API's usual 10 s: a big file over a shop's uplink takes a while.
 pub const IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 const STALLED_SECS: i64 = 300;
-const STOPPED: &str = "导入中断，请重新导入（已导入的会员不会重复）/ The import stopped: import the file \
+const STOPPED: &str =
+    "导入中断，请重新导入（已导入的会员不会重复）/ The import stopped: import the file \
                        again (members already imported are skipped)";
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -152,6 +153,10 @@ pub async fn progress(
         rows: job.rows,
         processed: job.processed,
         report,
-        error: if stalled { Some(STOPPED.into()) } else { job.error },
+        error: if stalled {
+            Some(STOPPED.into())
+        } else {
+            job.error
+        },
     }))
 }

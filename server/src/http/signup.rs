@@ -275,7 +275,9 @@ pub async fn create_link(
     // A plain staff code is that cashier's personal one: there is one per cashier.
     if let (Some(staff), "staff", None, None) = (staff_id, channel, req.campaign_id, expires_at) {
         let id = signup_links::personal(&state.db, store, staff, &actor, now).await?;
-        let row = signup_links::by_id(&state.db, id).await?.ok_or(ApiError::Internal)?;
+        let row = signup_links::by_id(&state.db, id)
+            .await?
+            .ok_or(ApiError::Internal)?;
         return Ok((StatusCode::CREATED, Json(link_view(&state, row))));
     }
     let id = signup_links::create(

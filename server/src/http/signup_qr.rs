@@ -11,7 +11,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Path, StaffSession};
 use super::signup::{scoped_link, token};
-use crate::db::signup_links;
+use crate::db::signup_links::{self, LinkRow};
 use crate::state::AppState;
 
 /// Modules of white around the code (the QR standard's quiet zone).
@@ -43,8 +43,18 @@ fn absolute(state: &AppState, headers: &HeaderMap, path: &str) -> String {
     format!("{scheme}://{host}{path}")
 }
 
-fn code_for(url: &str) -> ApiResult<QrCode> {
-    QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|_| ApiError::Internal)
+/// A link in the caller's scope and the QR code of its absolute URL.
+async fn link_code(
+    state: &AppState,
+    session: &StaffSession,
+    headers: &HeaderMap,
+    id: i64,
+) -> ApiResult<(LinkRow, QrCode)> {
+    let row = scoped_link(state, session, id).await?;
+    let url = absolute(state, headers, &format!("/join?c={}", token(state, &row)));
+    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+        .map_err(|_| ApiError::Internal)?;
+    Ok((row, code))
 }
 
 fn escape(s: &str) -> String {
@@ -140,10 +150,8 @@ pub async fn svg(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let row = scoped_link(&state, &session, id).await?;
+    let (row, code) = link_code(&state, &session, &headers, id).await?;
     let settings = signup_links::settings(&state.db).await?;
-    let url = absolute(&state, &headers, &format!("/join?c={}", token(&state, &row)));
-    let code = code_for(&url)?;
     let body = poster_svg(
         &code,
         &settings.brand_name,
@@ -167,8 +175,7 @@ pub async fn png_image(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let row = scoped_link(&state, &session, id).await?;
-    let url = absolute(&state, &headers, &format!("/join?c={}", token(&state, &row)));
-    let body = png(&code_for(&url)?)?;
+    let (_, code) = link_code(&state, &session, &headers, id).await?;
+    let body = png(&code)?;
     Ok(image("image/png", format!("signup-{id}.png"), body))
 }

@@ -324,10 +324,12 @@ async fn a_stalled_import_says_so_and_big_files_get_json_errors(app: TestApp) {
         ))
         .await;
     let path = format!("/api/v1/admin/imports/{id}");
-    let v: ImportJobView = serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
+    let v: ImportJobView =
+        serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
     assert_eq!(v.status, "running");
     app.advance_clock(301);
-    let v: ImportJobView = serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
+    let v: ImportJobView =
+        serde_json::from_value(json_ok(admin.get(&path).await, StatusCode::OK).await).unwrap();
     assert_eq!(v.status, "failed");
     assert!(v.error.is_some_and(|e| e.contains("重新导入")));
 

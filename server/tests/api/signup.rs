@@ -302,14 +302,7 @@ async fn required_fields_are_enforced_for_new_members_only(app: TestApp) {
     .await;
     settings["fields"] =
         json!({ "birthday": "required", "gender": "optional", "city": "required" });
-    let resp = admin
-        .http
-        .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    json_ok(resp, StatusCode::OK).await;
+    put_settings(&app, &admin, &settings).await;
     assert_eq!(welcome(&app, "").await.fields.birthday, "required");
 
     let client = app.client();
@@ -506,14 +499,21 @@ pub async fn enable_referrals(app: &TestApp, admin: &Client, cap: i64) {
     settings["referral"] = json!({
         "enabled": true, "referrer_points": 200, "friend_points": 100, "daily_cap": cap
     });
-    let resp = admin
+    put_settings(&app, &admin, &settings).await;
+}
+
+async fn put_settings_raw(app: &TestApp, admin: &Client, settings: &Value) -> reqwest::Response {
+    admin
         .http
         .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
+        .json(settings)
         .send()
         .await
-        .unwrap();
-    json_ok(resp, StatusCode::OK).await;
+        .unwrap()
+}
+
+pub async fn put_settings(app: &TestApp, admin: &Client, settings: &Value) {
+    json_ok(put_settings_raw(app, admin, settings).await, StatusCode::OK).await;
 }
 
 async fn referral(m: &Member) -> ReferralView {
@@ -661,25 +661,12 @@ async fn referral_abuse_is_refused(app: TestApp) {
     )
     .await;
     settings["referral"]["enabled"] = json!(false);
-    let resp = admin
-        .http
-        .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    json_ok(resp, StatusCode::OK).await;
+    put_settings(&app, &admin, &settings).await;
     joined(&app, &phone(6), "F6", json!({ "referral_code": bob_code })).await;
     assert_eq!(app.db.scalar_i64("SELECT COUNT(*) FROM referrals").await, 3);
     // Nonsense settings are refused.
     settings["referral"]["daily_cap"] = json!(-1);
-    let resp = admin
-        .http
-        .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+    let resp = put_settings_raw(&app, &admin, &settings).await;
     assert_error(resp, StatusCode::BAD_REQUEST, "invalid_input").await;
 }
 
@@ -801,33 +788,41 @@ async fn a_full_gift_campaign_still_signs_up_and_sells(app: TestApp) {
     )
     .await;
     let first = joined(&app, &phone(1), "一", json!({ "link": link.token })).await;
-    assert!(coupon_names(&first).await.contains(&"限量新人券".to_string()));
+    assert!(coupon_names(&first)
+        .await
+        .contains(&"限量新人券".to_string()));
     let second = joined(&app, &phone(2), "二", json!({ "link": link.token })).await;
     assert!(second.me.new_member, "the sign-up goes through");
-    assert!(!coupon_names(&second).await.contains(&"限量新人券".to_string()));
-    assert_eq!(attribution(&app, &phone(2)).await.1, "poster", "and is attributed");
+    assert!(!coupon_names(&second)
+        .await
+        .contains(&"限量新人券".to_string()));
+    assert_eq!(
+        attribution(&app, &phone(2)).await.1,
+        "poster",
+        "and is attributed"
+    );
 
     // The referral packs are full too: the friends' purchases still go through.
-    let mut settings: Value =
-        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    let mut settings: Value = json_ok(
+        admin.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
     settings["referral"] = json!({
         "enabled": true, "referrer_points": 10, "friend_points": 5, "daily_cap": 5,
         "referrer_campaign_id": capped, "friend_campaign_id": capped
     });
-    let resp = admin
-        .http
-        .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    json_ok(resp, StatusCode::OK).await;
+    put_settings(&app, &admin, &settings).await;
     let code = referral(&first).await.code;
     let friend = joined(&app, &phone(3), "三", json!({ "referral_code": code })).await;
     let cashier = app.staff_login().await;
     for order in ["F-1", "F-2"] {
         let c = friend.card_code().await;
-        json_ok(cashier.purchase(&c, 5_000, order, &idem()).await, StatusCode::OK).await;
+        json_ok(
+            cashier.purchase(&c, 5_000, order, &idem()).await,
+            StatusCode::OK,
+        )
+        .await;
         app.advance_clock(31);
     }
     assert_eq!(referral_ledger(&app, &first).await, (1, 10));
@@ -839,7 +834,11 @@ async fn links_for_a_cashier_and_gifts_are_checked(app: TestApp) {
     let admin = app.admin_login().await;
     let cashier = app.staff_login().await;
     let personal: SignupLinkView = serde_json::from_value(
-        json_ok(cashier.post_empty("/api/v1/staff/signup-link").await, StatusCode::OK).await,
+        json_ok(
+            cashier.post_empty("/api/v1/staff/signup-link").await,
+            StatusCode::OK,
+        )
+        .await,
     )
     .unwrap();
     let same = make_link(
@@ -869,16 +868,25 @@ async fn links_for_a_cashier_and_gifts_are_checked(app: TestApp) {
         "forbidden",
     )
     .await;
-    make_link(&manager, json!({ "store_code": "S001", "channel": "poster" })).await;
+    make_link(
+        &manager,
+        json!({ "store_code": "S001", "channel": "poster" }),
+    )
+    .await;
 
     // Malformed queries are JSON 400s too.
-    for path in [
-        "/api/v1/signup/welcome?c=a&c=b",
-    ] {
-        assert_error(app.client().get(path).await, StatusCode::BAD_REQUEST, "invalid_input").await;
+    for path in ["/api/v1/signup/welcome?c=a&c=b"] {
+        assert_error(
+            app.client().get(path).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        )
+        .await;
     }
     assert_error(
-        admin.get("/api/v1/admin/reports/signups?from=a&from=b").await,
+        admin
+            .get("/api/v1/admin/reports/signups?from=a&from=b")
+            .await,
         StatusCode::BAD_REQUEST,
         "invalid_input",
     )
@@ -895,32 +903,46 @@ async fn held_rewards_keep_the_terms_of_the_sign_up_day(app: TestApp) {
     let code = referral(&alice).await.code;
     let bob = joined(&app, &phone(2), "Bob", json!({ "referral_code": code })).await;
     // The brand raises the rewards, then switches referrals off.
-    let mut settings: Value =
-        json_ok(admin.get("/api/v1/admin/signup-settings").await, StatusCode::OK).await;
+    let mut settings: Value = json_ok(
+        admin.get("/api/v1/admin/signup-settings").await,
+        StatusCode::OK,
+    )
+    .await;
     settings["referral"]["referrer_points"] = json!(99_999);
     settings["referral"]["enabled"] = json!(false);
-    let resp = admin
-        .http
-        .put(app.url("/api/v1/admin/signup-settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    json_ok(resp, StatusCode::OK).await;
+    put_settings(&app, &admin, &settings).await;
     let cashier = app.staff_login().await;
     let c = bob.card_code().await;
-    let p: PurchaseResult =
-        serde_json::from_value(json_ok(cashier.purchase(&c, 5_000, "B-1", &idem()).await, StatusCode::OK).await)
-            .unwrap();
-    assert_eq!(p.referral_points, 100, "the friend's reward as promised at sign-up");
+    let p: PurchaseResult = serde_json::from_value(
+        json_ok(
+            cashier.purchase(&c, 5_000, "B-1", &idem()).await,
+            StatusCode::OK,
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        p.referral_points, 100,
+        "the friend's reward as promised at sign-up"
+    );
     assert_eq!(referral_ledger(&app, &alice).await, (1, 200));
 
     // Bob invites Carol: Bob's own welcome reward is not "earned by inviting".
     enable_referrals(&app, &admin, 5).await;
     let bob_code = referral(&bob).await.code;
     assert_eq!(referral(&bob).await.points_earned, 0);
-    let carol = joined(&app, &phone(3), "Carol", json!({ "referral_code": bob_code })).await;
+    let carol = joined(
+        &app,
+        &phone(3),
+        "Carol",
+        json!({ "referral_code": bob_code }),
+    )
+    .await;
     let c = carol.card_code().await;
-    json_ok(cashier.purchase(&c, 5_000, "C-1", &idem()).await, StatusCode::OK).await;
+    json_ok(
+        cashier.purchase(&c, 5_000, "C-1", &idem()).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(referral(&bob).await.points_earned, 200);
 }
