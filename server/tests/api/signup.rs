@@ -499,7 +499,7 @@ pub async fn enable_referrals(app: &TestApp, admin: &Client, cap: i64) {
     settings["referral"] = json!({
         "enabled": true, "referrer_points": 200, "friend_points": 100, "daily_cap": cap
     });
-    put_settings(&app, &admin, &settings).await;
+    put_settings(app, admin, &settings).await;
 }
 
 async fn put_settings_raw(app: &TestApp, admin: &Client, settings: &Value) -> reqwest::Response {
