@@ -10,8 +10,8 @@ use member_core::dto::{
     StaffLoginRequest, StaffMallOrder, StaffVerifyRequest, StaffView, TierView, VerifyOtpRequest,
 };
 use member_core::dto::{
-    GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, ReferralView, TierStatusView,
-    UnreadCount, WelcomeView,
+    GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, ReferralView, SignupLinkView,
+    TierStatusView, UnreadCount, WelcomeView,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -294,6 +294,11 @@ pub async fn logout() -> Result<(), ApiError> {
 
 pub async fn staff_login(body: &StaffLoginRequest) -> Result<StaffView, ApiError> {
     post("/staff/login", body).await
+}
+
+/// The signed-in cashier's personal sign-up code (the same one every time).
+pub async fn staff_signup_link() -> Result<SignupLinkView, ApiError> {
+    post("/staff/signup-link", &()).await
 }
 
 pub async fn staff_me() -> Result<StaffView, ApiError> {

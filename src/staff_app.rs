@@ -8,6 +8,7 @@ use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
 use crate::pages::{
     checkout::CheckoutPage, staff_login::StaffLoginPage, staff_order::StaffOrderPage,
+    staff_signup::StaffSignupCodePage,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub enum StaffScreen {
     /// The order lookup, nothing looked up yet.
     Orders,
     Order(OrderCode),
+    /// The cashier's personal sign-up QR code.
+    SignupCode,
 }
 
 impl Screens for StaffScreen {
@@ -24,6 +27,7 @@ impl Screens for StaffScreen {
         match path.trim_end_matches('/') {
             "/staff/login" => Self::Login,
             "/staff/orders" => Self::Orders,
+            "/staff/signup-code" => Self::SignupCode,
             p => match p.strip_prefix("/staff/orders/") {
                 Some(code) => OrderCode::parse(code).map_or(Self::Orders, Self::Order),
                 // `/staff/` and anything unknown under it is the checkout screen.
@@ -38,6 +42,7 @@ impl Screens for StaffScreen {
             Self::Login => "/staff/login".to_string(),
             Self::Orders => "/staff/orders".to_string(),
             Self::Order(code) => format!("/staff/orders/{}", code.as_str()),
+            Self::SignupCode => "/staff/signup-code".to_string(),
         }
     }
 }
@@ -53,6 +58,7 @@ pub fn StaffApp() -> impl IntoView {
         StaffScreen::Login => view! { <StaffLoginPage /> }.into_any(),
         StaffScreen::Orders => view! { <StaffOrderPage code=None /> }.into_any(),
         StaffScreen::Order(code) => view! { <StaffOrderPage code=Some(code) /> }.into_any(),
+        StaffScreen::SignupCode => view! { <StaffSignupCodePage /> }.into_any(),
     }
 }
 
@@ -72,6 +78,7 @@ mod tests {
             StaffScreen::Checkout,
             StaffScreen::Login,
             StaffScreen::Orders,
+            StaffScreen::SignupCode,
         ]
         .into_iter()
         .chain(code)

@@ -67,8 +67,9 @@ async fn upgraded_member_sees_keep_line_inbox_benefits_and_growth() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poster_scan_signs_up_with_welcome_gift_and_counts_for_the_store() {
-    with_app("e2e_signup", |base, member, _staff| async move {
-        signup_journey(&base, &member).await
+    with_app("e2e_signup", |base, member, staff| async move {
+        signup_journey(&base, &member).await?;
+        staff_code_journey(&base, &staff).await
     })
     .await;
 }
@@ -761,6 +762,22 @@ async fn signup_journey(base: &str, member: &Client) -> Res {
     if friend_welcome["referrer"] != "李*" {
         return Err(format!("a friend's welcome shows {friend_welcome}").into());
     }
+    Ok(())
+}
+
+/// The cashier's own sign-up code in the staff app: a big QR code for the counter.
+async fn staff_code_journey(base: &str, staff: &Client) -> Res {
+    staff.goto(&format!("{base}/staff/")).await?;
+    find(staff, "#username").await?.send_keys("cashier").await?;
+    find(staff, "#password")
+        .await?
+        .send_keys("cashier-dev-pass")
+        .await?;
+    find(staff, "#login").await?.click().await?;
+    find(staff, "#tab-signup-code").await?.click().await?;
+    wait_text(staff, "#signup-code-lead", |t| t.contains("旗舰店")).await?;
+    find(staff, "#signup-code-qr svg").await?;
+    screenshot(staff, "staff-signup-code.png").await?;
     Ok(())
 }
 

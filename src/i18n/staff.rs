@@ -51,6 +51,10 @@ texts! {
 
         TabCheckout => "收银", "Checkout";
         TabOrders => "兑换单", "Mall orders";
+        TabSignupCode => "拉新码", "Sign-up code";
+        SignupCodeTitle => "我的拉新码", "My sign-up code";
+        SignupCodeLead => "请顾客用手机扫码开卡，新会员计入 {store} 和你的拉新业绩", "Customers scan this to join; new members count for {store} and for you";
+        SignupCodeLoading => "正在生成…", "Preparing…";
         OrderLabel => "兑换码", "Order code";
         OrderPlaceholder => "扫描或输入 10 位兑换码", "Scan or type the 10-character code";
         OrderHint => "会员在「我的兑换」中出示兑换码；收银页扫码也会打开兑换单", "Members show the code under My redemptions; scanning it on the checkout page works too";

@@ -26,7 +26,7 @@ use crate::components::error_text::ErrorText;
 use crate::components::{lang_toggle::LangToggle, tier_badge::TierBadge};
 use crate::i18n::{coupons as words, errors, fill, staff::S, tier_name, I18n};
 use crate::order_code::OrderCode;
-use crate::pages::staff_order::StaffTabs;
+use crate::pages::staff_order::{StaffTabs, Tab};
 use crate::staff_app::{StaffNav, StaffScreen};
 
 /// What the cashier entered for one purchase. A retry reuses the previous attempt (and so
@@ -759,7 +759,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     {i18n.tr(S::Logout)}
                 </button>
             </header>
-            <StaffTabs orders=false />
+            <StaffTabs active=Tab::Checkout />
             <main class="checkout">
                 <form class="scan-form" on:submit=lookup novalidate>
                     <label class="field-label" for="scan-input">

@@ -26,17 +26,29 @@ enum Done {
     Cancelled { returned: i64, balance: i64 },
 }
 
-/// The two tabs of the staff app: checkout and mall orders.
+/// Which tab of the staff app is showing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Checkout,
+    Orders,
+    SignupCode,
+}
+
+/// The tabs of the staff app: checkout, mall orders and the cashier's sign-up code.
 #[component]
-pub fn StaffTabs(orders: bool) -> impl IntoView {
+pub fn StaffTabs(active: Tab) -> impl IntoView {
     let i18n = I18n::get();
+    let class = move |t: Tab| if t == active { "tab active" } else { "tab" };
     view! {
         <nav class="staff-tabs">
-            <Link to=StaffScreen::Checkout id="tab-checkout" class=if orders { "tab" } else { "tab active" }>
+            <Link to=StaffScreen::Checkout id="tab-checkout" class=class(Tab::Checkout)>
                 {i18n.tr(S::TabCheckout)}
             </Link>
-            <Link to=StaffScreen::Orders id="tab-orders" class=if orders { "tab active" } else { "tab" }>
+            <Link to=StaffScreen::Orders id="tab-orders" class=class(Tab::Orders)>
                 {i18n.tr(S::TabOrders)}
+            </Link>
+            <Link to=StaffScreen::SignupCode id="tab-signup-code" class=class(Tab::SignupCode)>
+                {i18n.tr(S::TabSignupCode)}
             </Link>
         </nav>
     }
@@ -323,7 +335,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                     {i18n.tr(S::Logout)}
                 </button>
             </header>
-            <StaffTabs orders=true />
+            <StaffTabs active=Tab::Orders />
             <main class="checkout">
                 <form id="order-lookup" class="scan-form" on:submit=lookup novalidate>
                     <label class="field-label" for="order-lookup-input">
