@@ -711,6 +711,13 @@ async fn signup_journey(base: &str, member: &Client) -> Res {
     member.goto(&format!("{base}{path}")).await?;
     wait_text(member, "#join-store", |t| t.contains("旗舰店")).await?;
     wait_text(member, "#join-gift", |t| t.contains(GIFT)).await?;
+    // The same page in English, then back.
+    find(member, "#lang-toggle").await?.click().await?;
+    wait_text(member, "#join-brand", |t| t.starts_with("Welcome to")).await?;
+    wait_text(member, "#join-gift", |t| t.contains("Welcome gift")).await?;
+    screenshot(member, "join-en.png").await?;
+    find(member, "#lang-toggle").await?.click().await?;
+    wait_text(member, "#join-brand", |t| t.starts_with("欢迎加入")).await?;
     let phone = "13900003333";
     find(member, "#join-phone").await?.send_keys(phone).await?;
     find(member, "#join-send-code").await?.click().await?;
@@ -753,6 +760,12 @@ async fn signup_journey(base: &str, member: &Client) -> Res {
     find(member, "#invite-qr svg").await?;
     wait_text(member, "#invite-reward", |t| t.contains("积分")).await?;
     screenshot(member, "invite.png").await?;
+    find(member, "#lang-toggle").await?.click().await?;
+    wait_text(member, "#invite-reward", |t| {
+        t.contains("you get 200 points") && t.contains("your friend gets 100 points")
+    })
+    .await?;
+    screenshot(member, "invite-en.png").await?;
     let friend_welcome: serde_json::Value =
         reqwest::get(format!("{base}/api/v1/signup/welcome?ref={code}"))
             .await?

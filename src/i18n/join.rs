@@ -40,7 +40,7 @@ texts! {
         CopyLink => "复制邀请链接", "Copy invite link";
         Copied => "已复制", "Copied";
         Invited => "已邀请", "Joined";
-        Pending => "待首单", "Awaiting first purchase";
+        Pending => "待首单", "Pending";
         Rewarded => "已奖励", "Rewarded";
         PointsEarned => "获得积分", "Points earned";
         InviteOff => "邀请活动暂未开放", "Invitations are not open right now";
