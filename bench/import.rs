@@ -168,7 +168,7 @@ mod native {
 
         let db = fresh(url, now).await?;
         let t = Instant::now();
-        let plan = import::plan(&db, &csv, now)
+        let plan = import::plan(&db, import::Source::from_bytes(&csv)?, now)
             .await?
             .map_err(|e| e.to_string())?;
         let checked = t.elapsed();
@@ -185,7 +185,7 @@ mod native {
         );
 
         let t = Instant::now();
-        let again_plan = import::plan(&db, &csv, now)
+        let again_plan = import::plan(&db, import::Source::from_bytes(&csv)?, now)
             .await?
             .map_err(|e| e.to_string())?;
         let again = import::run(&db, &again_plan, "bench", now, |_| async {}).await?;

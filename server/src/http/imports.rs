@@ -2,8 +2,9 @@
 //! with the report at once, otherwise the import runs in the background and
 //! `GET /admin/imports/{id}` reports its progress (from the database: any instance can).
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::io::Write;
+
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, StaffSession};
-use crate::db::import::{self, FileError};
+use crate::db::import::{self, FileError, Source};
 use crate::state::AppState;
 
 /// A 100,000-row export is ~6 MB; this leaves room for long names and extra columns.
@@ -49,19 +50,13 @@ pub async fn start(
     State(state): State<AppState>,
     session: StaffSession,
     query: Result<Query<ImportQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
     require_admin(&session)?;
     let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::invalid_input(e.body_text())
-        }
-    })?;
+    let source = spool(body).await?;
     let now = state.clock.now();
-    let plan = import::plan(&state.db, &body, now)
+    let plan = import::plan(&state.db, source, now)
         .await?
         .map_err(|e| file_error(&e))?;
     if q.dry_run {
@@ -123,6 +118,33 @@ pub async fn start(
             error: None,
         }),
     ))
+}
+
+/// Writes the upload to an unnamed temporary file as it arrives (gone when dropped), so
+/// memory stays flat whatever the file's size; more than `IMPORT_BODY_LIMIT` is a 413.
+async fn spool(body: Body) -> ApiResult<Source> {
+    use http_body_util::BodyExt;
+    let mut file = tempfile::tempfile().map_err(|e| {
+        tracing::error!(error = %e, "no temporary file for an import");
+        ApiError::Internal
+    })?;
+    let mut body = body;
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ApiError::invalid_input("the upload broke off"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total += data.len();
+        if total > IMPORT_BODY_LIMIT {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        file.write_all(&data).map_err(|e| {
+            tracing::error!(error = %e, "writing an import to its temporary file");
+            ApiError::Internal
+        })?;
+    }
+    Ok(Source::from_file(file))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/imports/{id}", tag = "admin",
