@@ -1,4 +1,5 @@
-//! The server's notion of "now" (unix seconds), with an offset tests can move.
+//! The server's notion of "now" (unix seconds): the system clock plus an offset, or, for
+//! tests, a frozen instant that only moves when told to.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -6,19 +7,41 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset: Arc<AtomicI64>,
+    /// `Some(t)`: time stands still at `t` (+ offset). A test that reads "now", changes
+    /// something stamped with "now" and then runs a job at the "now" it read must see one
+    /// instant throughout, or a second (or a step, a day) boundary falling between the two
+    /// reads makes it fail now and then.
+    frozen_at: Option<i64>,
 }
 
 impl Clock {
     pub fn with_offset(secs: i64) -> Self {
         Self {
             offset: Arc::new(AtomicI64::new(secs)),
+            frozen_at: None,
         }
     }
 
-    pub fn now(&self) -> i64 {
-        chrono::Utc::now().timestamp() + self.offset.load(Ordering::Relaxed)
+    /// A clock that reads `at` until `advance` or `set_offset` moves it.
+    pub fn frozen(at: i64) -> Self {
+        Self {
+            offset: Arc::new(AtomicI64::new(0)),
+            frozen_at: Some(at),
+        }
     }
 
+    pub fn is_frozen(&self) -> bool {
+        self.frozen_at.is_some()
+    }
+
+    pub fn now(&self) -> i64 {
+        let base = self
+            .frozen_at
+            .unwrap_or_else(|| chrono::Utc::now().timestamp());
+        base + self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Offset from the base: the system clock, or the frozen instant.
     pub fn set_offset(&self, secs: i64) {
         self.offset.store(secs, Ordering::Relaxed);
     }
@@ -51,5 +74,19 @@ mod tests {
         let a = c.now();
         c.advance(600);
         assert!(c.now() >= a + 600);
+    }
+
+    #[test]
+    fn frozen_stands_still_until_moved() {
+        let c = Clock::frozen(1_700_000_000);
+        std::thread::sleep(std::time::Duration::from_millis(1_100));
+        assert_eq!(c.now(), 1_700_000_000);
+        c.advance(30);
+        assert_eq!(c.now(), 1_700_000_030);
+        c.set_offset(-10);
+        assert_eq!(c.now(), 1_699_999_990);
+        let shared = c.clone();
+        shared.advance(10);
+        assert_eq!(c.now(), 1_700_000_000, "clones share the offset");
     }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Added to the system clock: lets tests and demos move time forward.
     pub clock_offset_secs: i64,
+    /// Tests: time stands still at this instant (plus the offset) until moved.
+    pub clock_frozen_at: Option<i64>,
     /// OTP sends allowed per client address per hour (default 200). Load tests that sign
     /// up thousands of members from one address raise it.
     pub otp_sends_per_ip_hour: i64,
@@ -58,6 +60,7 @@ impl Default for Config {
             member_secret: None,
             data_dir: PathBuf::from("."),
             clock_offset_secs: 0,
+            clock_frozen_at: None,
             otp_sends_per_ip_hour: db::otp::PER_IP_PER_HOUR,
             public_url: None,
         }
@@ -159,7 +162,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
         (given, _) => secret::load_or_create(given.as_deref(), &config.data_dir)?,
     };
-    let clock = Clock::with_offset(config.clock_offset_secs);
+    let clock = match config.clock_frozen_at {
+        Some(at) => Clock::frozen(at),
+        None => Clock::with_offset(0),
+    };
+    clock.set_offset(config.clock_offset_secs);
     if config.dev {
         db::seed::dev(&db, clock.now()).await?;
     } else {

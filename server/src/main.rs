@@ -123,6 +123,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
             .filter(|s| !s.is_empty()),
         data_dir: cli.data_dir,
         clock_offset_secs: 0,
+        clock_frozen_at: None,
         otp_sends_per_ip_hour: cli.otp_sends_per_ip_hour,
         public_url: cli.public_url,
     };
@@ -206,7 +207,8 @@ async fn import_file(
     file: &std::path::Path,
     dry_run: bool,
 ) -> Result<(), String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let source =
+        db::import::Source::open(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
     let db = db::Db::connect(database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -215,7 +217,7 @@ async fn import_file(
     db::seed::default_tiers_if_empty(&db, now)
         .await
         .map_err(|e| e.to_string())?;
-    let plan = db::import::plan(&db, &bytes, now)
+    let plan = db::import::plan(&db, source, now)
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

@@ -276,6 +276,7 @@ mod shared_secret {
             dev: false,
             member_secret: None,
             data_dir: dir.path().join("data"),
+            clock_frozen_at: Some(app.now()),
             ..member_server::Config::default()
         })
         .await

@@ -10,6 +10,7 @@ both_backends!(
     openapi_lists_every_route,
     unknown_api_route_is_json_404,
     harness_ledger_check_catches_drift,
+    time_stands_still_in_tests,
 );
 
 /// `/api/v1` paths that must be documented (the openapi unit test checks the rest).
@@ -171,4 +172,25 @@ async fn harness_ledger_check_catches_drift(app: TestApp) {
         .execute("UPDATE members SET points = points - 1")
         .await;
     assert_eq!(ledger_mismatches(&app.db).await, 0);
+}
+
+/// Tests read "now", let the server stamp rows, and run jobs at the "now" they read: with
+/// a clock that ticks, a second (or step, or day) boundary between the reads made tests
+/// fail now and then (`tier_job::member_day_messages_once_for_everyone`). The harness's
+/// clock stands still until a test moves it.
+async fn time_stands_still_in_tests(app: TestApp) {
+    let before = app.now();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let m = app.sign_up(&phone(2), "李四").await;
+    assert_eq!(app.now(), before, "the test clock moved by itself");
+    let id = m.me.member_no.clone();
+    let stamped = app
+        .db
+        .scalar_i64(&format!(
+            "SELECT created_at FROM members WHERE member_no = '{id}'"
+        ))
+        .await;
+    assert_eq!(stamped, before, "the server stamped another instant");
+    app.advance_clock(90);
+    assert_eq!(app.now(), before + 90);
 }
