@@ -62,6 +62,8 @@ impl Edge {
         let public_https = public_url
             .and_then(rules::origin_of)
             .is_some_and(|o| o.starts_with("https://"));
+        // Read once: a new build of dist/ comes with a restart (deploy), and its pages'
+        // inline scripts with it.
         let hashes = page_hashes(static_dir);
         let app_csp = HeaderValue::from_str(&app_policy(&hashes)).unwrap_or_else(|e| {
             tracing::error!(error = %e, "content security policy not a header value");
@@ -116,13 +118,14 @@ fn page_hashes(dir: &Path) -> InlineHashes {
 
 fn app_policy(hashes: &InlineHashes) -> String {
     let scripts = hashes.scripts.join(" ");
-    // Styles: the pages' own `<style>` blocks (Trunk inlines the member app's CSS) and
-    // what Leptos sets at run time. Leptos writes a `style` attribute for `style=` in a
-    // view (the tier colour of the benefits table), which no hash can cover, so styles
-    // stay allowed inline; a style cannot run code, scripts stay hash-only.
+    // Styles: files, and the pages' own `<style>` blocks (Trunk inlines the member app's
+    // CSS) by hash. Leptos sets run-time styles through the CSSOM (`style:width`,
+    // `style=(name, value)`), which the policy does not cover; a `style="…"` attribute in
+    // a view would be refused.
+    let styles = hashes.styles.join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
          font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
     )

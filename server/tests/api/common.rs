@@ -24,6 +24,9 @@ pub const ADMIN_PASS: &str = "admin-dev-pass";
 pub const METRICS_TOKEN: &str = "test-metrics-token";
 pub const INDEX_INLINE_SCRIPT: &str = r#"document.documentElement.dataset.harness="1""#;
 pub const INDEX_INLINE_SCRIPT_HASH: &str = "'sha256-ZYHylgqN04dr37Z2HMsNN0dI9vqcg+h/z2WOlt9hsFE='";
+/// Its inline style (Trunk inlines the member app's CSS) and that one's hash.
+pub const INDEX_INLINE_STYLE: &str = "body{margin:0}";
+pub const INDEX_INLINE_STYLE_HASH: &str = "'sha256-IAdwN3biDCQ3brrgp1m8kBEsPQYyqfREKOEfeoREopc='";
 
 /// Generates each listed test twice, `sqlite::name` and `postgres::name`. Every test runs
 /// on a multi-thread runtime so the server and the clients really run side by side.
@@ -208,7 +211,10 @@ where
     // One inline script, like the real pages: its hash must be in the pages' CSP.
     std::fs::write(
         static_dir.join("index.html"),
-        format!("<!doctype html><title>member</title><script>{INDEX_INLINE_SCRIPT}</script>"),
+        format!(
+            "<!doctype html><title>member</title><style>{INDEX_INLINE_STYLE}</style>\
+             <script>{INDEX_INLINE_SCRIPT}</script><script src=\"/app.js\"></script>"
+        ),
     )
     .expect("index");
     std::fs::write(

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::common::{
     assert_error, json_ok, phone, set_cookie_headers, Client, TestApp, INDEX_INLINE_SCRIPT_HASH,
+    INDEX_INLINE_STYLE_HASH,
 };
 
 /// Every test here needs its own server settings: `name => configure`.
@@ -499,6 +500,11 @@ async fn pages_and_api_answers_carry_security_headers(app: TestApp) {
         assert!(script.contains(INDEX_INLINE_SCRIPT_HASH), "{path}: {csp}");
         assert!(!script.contains("'unsafe-inline'"), "{csp}");
         assert!(!script.contains("'unsafe-eval'"), "{csp}");
+        // Only the two inline blocks: the loaded script needs no hash.
+        assert_eq!(script.matches("'sha256-").count(), 1, "{csp}");
+        let style = directive(&csp, "style-src");
+        assert!(style.contains(INDEX_INLINE_STYLE_HASH), "{csp}");
+        assert!(!style.contains("'unsafe-inline'"), "{csp}");
         assert_eq!(directive(&csp, "frame-ancestors"), "frame-ancestors 'self'");
         assert_eq!(directive(&csp, "object-src"), "object-src 'none'");
         assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
