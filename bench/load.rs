@@ -739,6 +739,7 @@ mod bench {
             metrics: Arc::new(member_server::metrics::Metrics::default()),
             password_checks: Arc::new(tokio::sync::Semaphore::new(1)),
             public_url: None,
+            edge: Arc::default(),
         })
     }
 

@@ -1063,6 +1063,10 @@ pub mod codes {
     pub const ALREADY_REFUNDED: &str = "already_refunded";
     /// A tier program version that breaks the program's rules (message says which).
     pub const INVALID_PROGRAM: &str = "invalid_program";
+    /// 403: a browser request with a session cookie from another site (CSRF).
+    pub const CROSS_ORIGIN: &str = "cross_origin";
+    /// 415: a body of the wrong type (the import wants text/csv).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod card_code;
 pub mod civil;
 pub mod coupons;
 pub mod dto;
+pub mod edge;
 pub mod import;
 pub mod mall;
 pub mod money;

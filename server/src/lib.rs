@@ -48,6 +48,13 @@ pub struct Config {
     /// The site's address as customers reach it (`https://vip.brand.cn`): what printed
     /// sign-up QR codes encode. Unset: the address the request came to.
     pub public_url: Option<String>,
+    /// Proxies (`TRUSTED_PROXIES`, e.g. the TLS proxy's address) whose `X-Forwarded-For`,
+    /// `Forwarded` and `X-Forwarded-Proto` are believed. Empty: the peer is the client.
+    pub trusted_proxies: Vec<member_core::edge::Cidr>,
+    /// A second address that serves only `/metrics` (for Prometheus on a private network).
+    pub metrics_bind: Option<SocketAddr>,
+    /// Bearer token for `/metrics`; without it and without `metrics_bind` nobody gets it.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -63,6 +70,9 @@ impl Default for Config {
             clock_frozen_at: None,
             otp_sends_per_ip_hour: db::otp::PER_IP_PER_HOUR,
             public_url: None,
+            trusted_proxies: Vec::new(),
+            metrics_bind: None,
+            metrics_token: None,
         }
     }
 }
@@ -85,9 +95,12 @@ pub enum StartError {
 /// A server running in the background of the current tokio runtime.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when `Config::metrics_bind` is set.
+    pub metrics_addr: Option<SocketAddr>,
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     serve: Option<JoinHandle<()>>,
+    metrics_serve: Option<JoinHandle<()>>,
     jobs: Option<JoinHandle<()>>,
 }
 
@@ -131,6 +144,10 @@ impl RunningServer {
         if let Some(serve) = self.serve.take() {
             let _ = serve.await;
         }
+        if let Some(metrics) = self.metrics_serve.take() {
+            metrics.abort();
+            let _ = metrics.await;
+        }
         if let Some(jobs) = self.jobs.take() {
             jobs.abort();
             let _ = jobs.await;
@@ -146,6 +163,9 @@ impl Drop for RunningServer {
         }
         if let Some(jobs) = self.jobs.take() {
             jobs.abort();
+        }
+        if let Some(metrics) = self.metrics_serve.take() {
+            metrics.abort();
         }
     }
 }
@@ -184,6 +204,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .public_url
             .as_deref()
             .map(|u| Arc::from(u.trim_end_matches('/'))),
+        edge: Arc::new(http::edge::Edge::new(
+            config.trusted_proxies.clone(),
+            config.public_url.as_deref(),
+            &config.static_dir,
+            config.metrics_token.clone(),
+            config.metrics_bind.is_some(),
+        )),
     };
     let app = http::router(state.clone(), &config.static_dir);
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -210,13 +237,34 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
+    let (metrics_addr, metrics_serve) = match config.metrics_bind {
+        Some(bind) => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|source| StartError::Bind { addr: bind, source })?;
+            let metrics_addr = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr: bind, source })?;
+            let app = http::metrics_router(state.clone());
+            let task = tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "metrics listener stopped with an error");
+                }
+            });
+            tracing::info!(addr = %metrics_addr, "metrics listening");
+            (Some(metrics_addr), Some(task))
+        }
+        None => (None, None),
+    };
     let jobs = tokio::spawn(jobs::run(state.clone()));
     tracing::info!(%addr, dev = config.dev, "member center listening");
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
         stop: Some(stop_tx),
         serve: Some(serve),
+        metrics_serve,
         jobs: Some(jobs),
     })
 }

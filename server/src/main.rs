@@ -44,6 +44,18 @@ struct Cli {
     /// codes; unset: the address a request came to.
     #[arg(long, env = "PUBLIC_URL")]
     public_url: Option<String>,
+    /// Proxies whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed: comma-
+    /// separated addresses or networks (`10.0.0.0/8,::1`). Unset: the peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// A separate address (e.g. `10.0.0.5:9100`) that serves /metrics; the main address
+    /// then does not.
+    #[arg(long, env = "METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
+    /// Bearer token for /metrics (`Authorization: Bearer …`); on the main address /metrics
+    /// is served only with it.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +138,10 @@ async fn serve(cli: Cli) -> Result<(), String> {
         clock_frozen_at: None,
         otp_sends_per_ip_hour: cli.otp_sends_per_ip_hour,
         public_url: cli.public_url,
+        trusted_proxies: member_core::edge::parse_cidrs(&cli.trusted_proxies)
+            .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
+        metrics_bind: cli.metrics_bind,
+        metrics_token: cli.metrics_token,
     };
     let server = member_server::start(config)
         .await

@@ -19,4 +19,6 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// `Config::public_url` without a trailing slash.
     pub public_url: Option<Arc<str>>,
+    /// Trusted proxies, the pages' CSP, the metrics token (`http::edge`).
+    pub edge: Arc<crate::http::edge::Edge>,
 }

@@ -58,7 +58,17 @@ where
     let member = open_browser(&driver, &tmp.path().join("member-profile")).await;
     let staff = open_browser(&driver, &tmp.path().join("staff-profile")).await;
 
-    let outcome = journey(base, member.clone(), staff.clone()).await;
+    let mut outcome = journey(base, member.clone(), staff.clone()).await;
+    // Every journey also proves the pages run under their Content-Security-Policy: a
+    // refused script or style is only a line in the console, so read it.
+    if outcome.is_ok() {
+        for (name, c) in [("member", &member), ("staff", &staff)] {
+            if let Err(e) = no_csp_violations(&driver, c).await {
+                outcome = Err(format!("{name} browser: {e}").into());
+                break;
+            }
+        }
+    }
     if outcome.is_err() {
         save_failure_screens(test, &driver, &member, &staff).await;
     }
@@ -204,6 +214,42 @@ pub async fn screenshot(c: &Client, name: &str) -> Res {
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join(name), c.screenshot().await?)?;
     Ok(())
+}
+
+/// The browser console since the last read (ChromeDriver hands each entry out once).
+pub async fn browser_log(driver: &browser::ChromeDriver, c: &Client) -> Res<Vec<String>> {
+    let id = c.session_id().await?.ok_or("no WebDriver session")?;
+    let log: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/session/{id}/se/log", driver.url))
+        .json(&serde_json::json!({ "type": "browser" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(log["value"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e["message"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Fails on any Content-Security-Policy refusal the console reported since the last read.
+pub async fn no_csp_violations(driver: &browser::ChromeDriver, c: &Client) -> Res {
+    let refused: Vec<String> = browser_log(driver, c)
+        .await?
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("CSP violations in the console: {refused:#?}").into())
+    }
 }
 
 /// What both screens looked like when the journey failed, and what the browser console

@@ -24,6 +24,8 @@ pub enum ApiError {
     /// 410 with a specific code.
     Gone(&'static str, String),
     PayloadTooLarge,
+    /// 415 `unsupported_media_type`: a body of a type the route does not read.
+    UnsupportedMediaType(String),
     /// 422 with a specific code.
     Unprocessable(&'static str, String),
     RateLimited {
@@ -74,6 +76,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 codes::PAYLOAD_TOO_LARGE,
                 "请求体过大 / Request body too large".into(),
+            ),
+            Self::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                m.clone(),
             ),
             Self::Unprocessable(code, m) => (StatusCode::UNPROCESSABLE_ENTITY, code, m.clone()),
             Self::RateLimited { message, .. } => (

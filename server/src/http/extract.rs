@@ -64,20 +64,29 @@ where
     }
 }
 
-/// The peer address. We do not trust X-Forwarded-For: nothing here runs behind a proxy
-/// we control yet, and a spoofable header would defeat the per-IP limits.
+/// The client's address: the peer, or behind a proxy listed in `TRUSTED_PROXIES` the
+/// client it forwards for (resolved by `edge::guard`). What any other peer writes in
+/// `X-Forwarded-For` is ignored, so spoofing it cannot escape the per-IP limits.
 pub struct ClientIp(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
+        let resolved = parts
+            .extensions
+            .get::<super::edge::Client>()
+            .and_then(|c| c.ip);
+        let peer = || {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
-        ))
+                .map(|c| c.0.ip())
+        };
+        Ok(Self(resolved.or_else(peer).map_or_else(
+            || "unknown".to_string(),
+            |ip| ip.to_string(),
+        )))
     }
 }
 
@@ -97,8 +106,9 @@ pub fn session_mac(state: &AppState, token: &str) -> String {
     state.secret.mac_hex(SESSION_MAC, token)
 }
 
-/// `Set-Cookie` for a session; no `Secure` flag because the server speaks plain HTTP
-/// (TLS, when there is any, ends in front of it).
+/// `Set-Cookie` for a session. `edge::guard` adds `Secure` when the client reached us over
+/// HTTPS (an https `PUBLIC_URL`, or a trusted proxy's `X-Forwarded-Proto`): the server
+/// itself speaks plain HTTP behind the proxy that ends TLS.
 pub fn set_cookie(name: &str, token: &str, max_age: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
         "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"

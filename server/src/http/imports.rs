@@ -7,7 +7,7 @@ use std::io::Write;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use member_core::dto::{codes, ErrorBody, ImportJobView, ImportReport};
 use serde::Deserialize;
 
@@ -34,6 +34,14 @@ pub struct ImportQuery {
     pub dry_run: bool,
 }
 
+fn is_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"))
+}
+
 pub fn file_error(e: &FileError) -> ApiError {
     ApiError::BadRequest(codes::INVALID_FILE, e.to_string())
 }
@@ -45,14 +53,23 @@ pub fn file_error(e: &FileError) -> ApiError {
     responses((status = 200, description = "Dry run: the report", body = ImportReport),
               (status = 202, description = "Import started: poll GET /api/v1/admin/imports/{id}", body = ImportJobView),
               (status = 400, description = "invalid_file (no header, no phone column, empty)", body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, description = "unsupported_media_type: the body is not text/csv", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     session: StaffSession,
+    headers: HeaderMap,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
     require_admin(&session)?;
+    // A cross-site form can post text/plain or form data without asking first; text/csv
+    // it cannot, so the import only reads a body that says it is CSV.
+    if !is_csv(&headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "需要 Content-Type: text/csv / Expected Content-Type: text/csv".into(),
+        ));
+    }
     let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let source = spool(body).await?;
     let now = state.clock.now();

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod checkout;
 pub mod claims;
 pub mod dev;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotent;
@@ -196,6 +197,7 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
                         .and(NotForContentType::SSE),
                 ),
         )
+        .layer(middleware::from_fn_with_state(state.clone(), edge::guard))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -207,6 +209,14 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The `METRICS_BIND` listener: `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::private_metrics))
+        .fallback(not_found)
         .with_state(state)
 }
 

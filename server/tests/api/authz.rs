@@ -301,6 +301,8 @@ async fn route_matrix(app: TestApp) {
             let expected: &[StatusCode] = match (access, caller, *path) {
                 (Access::Public, _, "/api/v1/auth/otp") => &[StatusCode::ACCEPTED],
                 (Access::Public, _, "/api/v1/auth/verify") => &[StatusCode::BAD_REQUEST],
+                // No session opens /metrics: only the bearer token does (tests/api/edge.rs).
+                (Access::Public, _, "/metrics") => &[StatusCode::UNAUTHORIZED],
                 (Access::Public, _, _) => &[StatusCode::OK],
                 (Access::Member, Caller::Member, "/api/v1/me/coupons/seen") => {
                     &[StatusCode::NO_CONTENT]
@@ -339,9 +341,9 @@ async fn route_matrix(app: TestApp) {
                 (Access::ManagerOrAdmin, Caller::Admin, _) => &[StatusCode::OK],
                 (Access::ManagerOrAdmin, Caller::Cashier, _) => &[StatusCode::FORBIDDEN],
                 (Access::ManagerOrAdmin, _, _) => &[StatusCode::UNAUTHORIZED],
-                // The matrix sends no CSV: the admin gets past the door to invalid_file.
+                // The matrix sends no CSV: the admin gets past the door to the body type.
                 (Access::Admin, Caller::Admin, "/api/v1/admin/imports?dry_run=true") => {
-                    &[StatusCode::BAD_REQUEST]
+                    &[StatusCode::UNSUPPORTED_MEDIA_TYPE]
                 }
                 (Access::Admin, Caller::Admin, "/api/v1/admin/imports/1") => {
                     &[StatusCode::NOT_FOUND]

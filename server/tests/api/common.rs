@@ -18,6 +18,15 @@ pub const STAFF_USER: &str = "cashier";
 pub const STAFF_PASS: &str = "cashier-dev-pass";
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_PASS: &str = "admin-dev-pass";
+/// The inline script of the harness's index.html and its CSP hash
+/// (`printf '%s' "$script" | openssl dgst -sha256 -binary | base64`).
+/// Every test server serves /metrics to this bearer token (`Config::metrics_token`).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+pub const INDEX_INLINE_SCRIPT: &str = r#"document.documentElement.dataset.harness="1""#;
+pub const INDEX_INLINE_SCRIPT_HASH: &str = "'sha256-ZYHylgqN04dr37Z2HMsNN0dI9vqcg+h/z2WOlt9hsFE='";
+/// Its inline style (Trunk inlines the member app's CSS) and that one's hash.
+pub const INDEX_INLINE_STYLE: &str = "body{margin:0}";
+pub const INDEX_INLINE_STYLE_HASH: &str = "'sha256-IAdwN3biDCQ3brrgp1m8kBEsPQYyqfREKOEfeoREopc='";
 
 /// Generates each listed test twice, `sqlite::name` and `postgres::name`. Every test runs
 /// on a multi-thread runtime so the server and the clients really run side by side.
@@ -59,6 +68,9 @@ pub struct TestApp {
     pub clock: Clock,
     /// The server's database, for tests that call `member_server::db` directly.
     pub database_url: String,
+    /// `http://addr` of the `METRICS_BIND` listener, when the test configured one.
+    #[allow(dead_code)]
+    pub metrics_base: Option<String>,
 }
 
 /// Direct database access for invariants and for looking behind the API.
@@ -203,9 +215,13 @@ where
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let static_dir = dir.path().join("dist");
     std::fs::create_dir_all(static_dir.join("staff")).expect("static dir");
+    // One inline script, like the real pages: its hash must be in the pages' CSP.
     std::fs::write(
         static_dir.join("index.html"),
-        "<!doctype html><title>member</title>",
+        format!(
+            "<!doctype html><title>member</title><style>{INDEX_INLINE_STYLE}</style>\
+             <script>{INDEX_INLINE_SCRIPT}</script><script src=\"/app.js\"></script>"
+        ),
     )
     .expect("index");
     std::fs::write(
@@ -224,6 +240,7 @@ where
         // Time stands still in tests (issue 15, item 22): what a test reads as "now" is
         // what the server stamps and the job runs at, until the test moves it.
         clock_frozen_at: Some(chrono_now()),
+        metrics_token: Some(METRICS_TOKEN.to_string()),
         ..Config::default()
     };
     configure(&mut config);
@@ -257,6 +274,7 @@ where
         db: db.clone(),
         clock: server.state().clock.clone(),
         database_url: database_url.clone(),
+        metrics_base: server.metrics_addr.map(|a| format!("http://{a}")),
     };
 
     let outcome = AssertUnwindSafe(test(app.clone())).catch_unwind().await;
@@ -434,6 +452,16 @@ impl TestApp {
     /// Lets `secs` pass on the server's clock. Card codes follow (they use `now`).
     pub fn advance_clock(&self, secs: i64) {
         self.clock.advance(secs);
+    }
+
+    /// `GET /metrics` with the harness's token.
+    pub async fn metrics(&self) -> Response {
+        reqwest::Client::new()
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("GET /metrics")
     }
 
     /// The server's "now".

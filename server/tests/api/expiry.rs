@@ -63,13 +63,7 @@ async fn thirty_day_rule_expires_after_thirty_one_days(app: TestApp) {
     assert_eq!(h["items"][0]["points"], -123, "{h}");
     assert!(h["items"][0]["expires_at"].is_null(), "{h}");
     // The scheduled job's work is counted per instance.
-    let metrics = app
-        .client()
-        .get("/metrics")
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await.text().await.unwrap_or_default();
     assert!(metrics.contains("\nmc_points_expired_total "), "{metrics}");
 }
 

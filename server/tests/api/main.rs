@@ -15,6 +15,7 @@ mod claims;
 mod concurrency;
 mod coupon_concurrency;
 mod coupon_templates;
+mod edge;
 mod expiry;
 mod hardening;
 mod import;

@@ -55,7 +55,7 @@ async fn healthz_and_metrics(app: TestApp) {
 
     // Some traffic first, so the counters have something to count.
     let _ = c.get("/api/v1/tiers").await;
-    let resp = c.get("/metrics").await;
+    let resp = app.metrics().await;
     assert_eq!(resp.status(), StatusCode::OK);
     let ct = resp
         .headers()

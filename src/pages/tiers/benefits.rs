@@ -82,16 +82,14 @@ fn TierColumn(t: TierInfoView, current: bool) -> impl IntoView {
             &[("n", &t.upgrade_points.to_string())],
         )
     });
-    let style = if t.color.is_empty() {
-        String::new()
-    } else {
-        format!("--tier-color:{}", t.color)
-    };
+    // A CSS property set through the CSSOM, not a `style` attribute: the pages' CSP
+    // allows no inline style attributes (an empty value sets nothing).
+    let tier_color = ("--tier-color", t.color.clone());
     view! {
         <li
             class=if current { "tier-col current" } else { "tier-col" }
             data-tier=t.code.clone()
-            style=style
+            style=tier_color
         >
             <div class=format!("tier-col-head tier-{}", t.code)>
                 <span class=format!("tier-icon icon-{}", t.icon) aria-hidden="true"></span>
