@@ -16,6 +16,7 @@ mod concurrency;
 mod coupon_concurrency;
 mod coupon_templates;
 mod expiry;
+mod guessing;
 mod hardening;
 mod import;
 mod ledger;
