@@ -600,6 +600,7 @@ wire! {
     /// would cost with `coupon_ids`. No side effect (the card code is not spent).
     pub struct CheckoutPreviewRequest {
         pub code: String,
+        /// The basket so far; 0 before the cashier has typed an amount.
         pub amount_cents: i64,
         #[serde(default)]
         pub coupon_ids: Vec<i64>,
