@@ -216,10 +216,8 @@ pub async fn backoff(
             "SELECT window_start, count FROM rate_counters WHERE counter_key = $1 FOR UPDATE"
         }
     };
-    let (not_before, failures): (i64, i64) = sqlx::query_as(select)
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (not_before, failures): (i64, i64) =
+        sqlx::query_as(select).bind(key).fetch_one(&mut *tx).await?;
     let attempt = decide(
         Backoff {
             failures,

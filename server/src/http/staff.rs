@@ -3,12 +3,12 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use member_core::throttle::{self, Attempt};
 use member_core::dto::{
     codes, ErrorBody, MemberSummary, PurchaseRequest, PurchaseResult, StaffLoginRequest,
     StaffVerifyRequest, StaffView,
 };
 use member_core::money::{AmountError, Cents};
+use member_core::throttle::{self, Attempt};
 use sha2::{Digest, Sha256};
 
 use super::card_check::{self, Use};

@@ -42,7 +42,10 @@ enum Route {
 /// A card check on `route`; the answer's status and error code (if any).
 async fn check(till: &Client, route: Route, code: &str) -> reqwest::Response {
     match route {
-        Route::Verify => till.post("/api/v1/staff/verify", &json!({ "code": code })).await,
+        Route::Verify => {
+            till.post("/api/v1/staff/verify", &json!({ "code": code }))
+                .await
+        }
         Route::Preview => {
             till.post(
                 "/api/v1/staff/checkout/preview",
@@ -149,7 +152,11 @@ async fn wrong_codes_are_limited(app: TestApp, route: Route) {
     assert_too_many(check(&colleague, Route::Verify, &code).await).await;
     // A cashier of another store still checks the member: the card is not locked.
     let elsewhere = cashier_of(&app, "S002", "cashier-c").await;
-    let v = json_ok(check(&elsewhere, Route::Verify, &code).await, StatusCode::OK).await;
+    let v = json_ok(
+        check(&elsewhere, Route::Verify, &code).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(v["member_no"], m.me.member_no.as_str(), "{v}");
     // After the window the till works again.
     app.advance_clock(61);
@@ -209,7 +216,11 @@ async fn wrong_codes_for_one_number_hold_only_that_store(app: TestApp) {
     json_ok(check(&till, Route::Verify, &theirs).await, StatusCode::OK).await;
     // ... and another store checks this member as usual.
     let elsewhere = cashier_of(&app, "S002", "cashier-d").await;
-    json_ok(check(&elsewhere, Route::Verify, &code).await, StatusCode::OK).await;
+    json_ok(
+        check(&elsewhere, Route::Verify, &code).await,
+        StatusCode::OK,
+    )
+    .await;
     // Later the number works here again.
     app.advance_clock(5 * 60 + 1);
     let code = m.card_code().await;
@@ -237,8 +248,9 @@ async fn parallel_wrong_guesses_stay_within_the_budget(app: TestApp) {
         .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
         .count();
     assert!(
-        statuses.iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY
-            || *s == StatusCode::TOO_MANY_REQUESTS),
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
     assert!(
@@ -353,13 +365,19 @@ async fn wrong_passwords_from_one_client_do_not_lock_out_another(app: TestApp) {
 async fn the_wait_after_wrong_passwords_grows(app: TestApp) {
     let c = client_at(&app, "127.0.0.2");
     for _ in 0..5 {
-        assert_eq!(sign_in(&c, "guess").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in(&c, "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let first = sign_in(&c, "guess").await;
     assert_eq!(first.status(), StatusCode::TOO_MANY_REQUESTS);
     let first = retry_after(&first);
     app.advance_clock(first);
-    assert_eq!(sign_in(&c, "guess").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in(&c, "guess").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let second = sign_in(&c, "guess").await;
     assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
     let second = retry_after(&second);
@@ -421,7 +439,10 @@ async fn a_manager_or_admin_unlocks_a_staff_account(app: TestApp) {
     // An admin.
     lock_out(&till).await;
     let admin = app.admin_login().await;
-    assert_eq!(admin.post_empty(unlock).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        admin.post_empty(unlock).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(sign_in(&till, STAFF_PASS).await.status(), StatusCode::OK);
     assert_error(
         admin
