@@ -600,6 +600,7 @@ wire! {
     /// would cost with `coupon_ids`. No side effect (the card code is not spent).
     pub struct CheckoutPreviewRequest {
         pub code: String,
+        /// The basket so far; 0 before the cashier has typed an amount.
         pub amount_cents: i64,
         #[serde(default)]
         pub coupon_ids: Vec<i64>,
@@ -1010,6 +1011,9 @@ pub mod codes {
     pub const CARD_CODE_INVALID: &str = "card_code_invalid";
     pub const CARD_CODE_EXPIRED: &str = "card_code_expired";
     pub const CARD_CODE_USED: &str = "card_code_used";
+    /// Too many wrong card codes from this staff account, store or for this member number
+    /// at this store in the current window (429 with Retry-After); the card is not locked.
+    pub const TOO_MANY_WRONG_CODES: &str = "too_many_wrong_codes";
     pub const INVALID_AMOUNT: &str = "invalid_amount";
     pub const DUPLICATE_ORDER: &str = "duplicate_order";
     pub const IDEMPOTENCY_KEY_REQUIRED: &str = "idempotency_key_required";

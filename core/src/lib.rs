@@ -13,5 +13,6 @@ pub mod money;
 pub mod phone;
 pub mod points;
 pub mod signup;
+pub mod throttle;
 pub mod tier_program;
 pub mod tiers;

@@ -64,6 +64,10 @@ pub fn error_text(lang: Lang, code: &str) -> &'static str {
             "该会员码已使用，请会员刷新后重新扫码",
             "This code was already used: ask the member to refresh and scan again",
         ),
+        codes::TOO_MANY_WRONG_CODES => (
+            "错误会员码过多，请稍等一分钟再扫码",
+            "Too many wrong member codes: wait a minute, then scan again",
+        ),
         codes::INVALID_AMOUNT => (
             "请输入正确的金额（大于 0，最多两位小数）",
             "Enter a valid amount (above 0, at most 2 decimals)",

@@ -313,9 +313,6 @@ pub fn CheckoutPage() -> impl IntoView {
                     preview_error.set(None);
                 }
                 Err(e) if e.is_unauthenticated() => to_login(),
-                // Before an amount is typed the server may refuse an empty basket; the
-                // list comes with the amount.
-                Err(e) if amount_cents == 0 && e.code() == codes::INVALID_AMOUNT => {}
                 Err(e) => preview_error.set(Some(e.code().to_string())),
             }
         });

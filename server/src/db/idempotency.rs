@@ -107,3 +107,30 @@ pub async fn begin(
         Claim::Replay { status, body } => Err(Replay { status, body }),
     })
 }
+
+/// The stored answer for a key already done with this same request, read without
+/// claiming anything (`begin` stays the authority: anything else is left to it).
+pub async fn stored(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<Replay>, DbError> {
+    let row: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys \
+         WHERE scope = $1 AND idem_key = $2 AND status = 'done'",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(match row {
+        Some((hash, Some(status), Some(body))) if crate::crypto::eq_ct(&hash, request_hash) => {
+            Some(Replay {
+                status: u16::try_from(status).map_err(|_| DbError::Corrupt("stored status"))?,
+                body,
+            })
+        }
+        _ => None,
+    })
+}

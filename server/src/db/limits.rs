@@ -1,17 +1,35 @@
-//! Fixed-window rate counters. A claim is one conditional upsert, so it holds under
-//! parallel requests on SQLite and Postgres and across several server instances.
+//! Rate counters, all in `rate_counters` so they hold under parallel requests on SQLite
+//! and Postgres and across several server instances (nothing is kept in process).
+//!
+//! Two kinds of rows, told apart by their key's prefix:
+//! - fixed windows (`claim`, `bump`): `window_start` is when the window began, `count`
+//!   the units taken in it;
+//! - back-offs (`backoff`, `login-pair:` keys): `window_start` holds the time before
+//!   which no further attempt is allowed and `count` the failures in a row.
+//!
+//! Either way the cleanup job drops a row two days after its `window_start`.
 
+use member_core::throttle::{Attempt, Backoff};
 use sqlx::AnyConnection;
 
-use super::{Db, DbError};
+use super::{audit, Backend, Db, DbError};
 
 pub struct Window {
     pub secs: i64,
     pub max: i64,
 }
 
-/// Takes one unit of `key`'s budget, or says how many seconds until the window resets.
-pub async fn claim(
+impl From<member_core::throttle::Budget> for Window {
+    fn from(b: member_core::throttle::Budget) -> Self {
+        Self {
+            secs: b.secs,
+            max: b.max,
+        }
+    }
+}
+
+/// Takes one unit of `key`'s budget, or gives the start of the window that is spent.
+async fn claim_or_window(
     conn: &mut AnyConnection,
     key: &str,
     window: &Window,
@@ -41,9 +59,23 @@ pub async fn claim(
             .bind(key)
             .fetch_optional(conn)
             .await?;
-    Ok(Err(start
-        .map_or(window.secs, |s| s + window.secs - now)
-        .max(1)))
+    Ok(Err(start.unwrap_or(now)))
+}
+
+fn retry_after(window_start: i64, window: &Window, now: i64) -> i64 {
+    (window_start + window.secs - now).max(1)
+}
+
+/// Takes one unit of `key`'s budget, or says how many seconds until the window resets.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    key: &str,
+    window: &Window,
+    now: i64,
+) -> Result<Result<(), i64>, DbError> {
+    Ok(claim_or_window(conn, key, window, now)
+        .await?
+        .map_err(|start| retry_after(start, window, now)))
 }
 
 /// Gives back a unit taken by `claim` (e.g. the password was right after all).
@@ -61,18 +93,179 @@ pub async fn release(db: &Db, keys: &[&str]) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Which claim of `claim_all` found its budget spent.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused {
+    pub index: usize,
+    pub retry_after_secs: i64,
+    /// Start of the spent window: names it (e.g. to note its first refusal once).
+    pub window_start: i64,
+}
+
 /// Claims every key or none (all in one transaction).
 pub async fn claim_all(
     db: &Db,
     claims: &[(&str, &Window)],
     now: i64,
-) -> Result<Result<(), i64>, DbError> {
+) -> Result<Result<(), Refused>, DbError> {
     let mut tx = db.begin_write().await?;
-    for (key, window) in claims {
-        if let Err(retry) = claim(&mut tx, key, window, now).await? {
-            return Ok(Err(retry));
+    for (index, (key, window)) in claims.iter().enumerate() {
+        if let Err(window_start) = claim_or_window(&mut tx, key, window, now).await? {
+            return Ok(Err(Refused {
+                index,
+                retry_after_secs: retry_after(window_start, window, now),
+                window_start,
+            }));
         }
     }
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// Adds one to each key's count in its current window (no limit; see `count`).
+pub async fn bump_all(db: &Db, keys: &[(&str, &Window)], now: i64) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    for (key, window) in keys {
+        let unlimited = Window {
+            secs: window.secs,
+            max: i64::MAX,
+        };
+        // Cannot be refused: the budget is unlimited.
+        let _ = claim_or_window(&mut tx, key, &unlimited, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds one to `key`'s count in its current window (no limit; see `count`).
+pub async fn bump(db: &Db, key: &str, window: &Window, now: i64) -> Result<(), DbError> {
+    bump_all(db, &[(key, window)], now).await
+}
+
+/// `key`'s count in its current window (0 once the window is over).
+pub async fn count(db: &Db, key: &str, window: &Window, now: i64) -> Result<i64, DbError> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT count FROM rate_counters WHERE counter_key = $1 AND window_start > $2",
+    )
+    .bind(key)
+    .bind(now - window.secs)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// What `once` writes to the audit log.
+pub struct Note<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a str,
+}
+
+/// Writes `note` to the audit log the first time it is called with `key` within
+/// `window_secs`; later calls do nothing. True when it wrote.
+pub async fn once(
+    db: &Db,
+    key: &str,
+    window_secs: i64,
+    note: Note<'_>,
+    now: i64,
+) -> Result<bool, DbError> {
+    let mut tx = db.begin_write().await?;
+    let first = Window {
+        secs: window_secs,
+        max: 1,
+    };
+    if claim_or_window(&mut tx, key, &first, now).await?.is_err() {
+        return Ok(false);
+    }
+    audit::record(
+        &mut tx,
+        note.actor,
+        note.action,
+        note.target,
+        note.detail,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Decides an attempt on `key`'s back-off under a row lock (SQLite's write transaction,
+/// Postgres' `FOR UPDATE`), so parallel attempts are decided one after another.
+pub async fn backoff(
+    db: &Db,
+    key: &str,
+    now: i64,
+    decide: impl FnOnce(Backoff, i64) -> Attempt,
+) -> Result<Attempt, DbError> {
+    let mut tx = db.begin_write().await?;
+    // A row to lock even on the first attempt (two first attempts would both see none).
+    sqlx::query(
+        "INSERT INTO rate_counters (counter_key, window_start, count) VALUES ($1, $2, 0) \
+         ON CONFLICT (counter_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let select = match db.backend() {
+        Backend::Sqlite => "SELECT window_start, count FROM rate_counters WHERE counter_key = $1",
+        Backend::Postgres => {
+            "SELECT window_start, count FROM rate_counters WHERE counter_key = $1 FOR UPDATE"
+        }
+    };
+    let (not_before, failures): (i64, i64) =
+        sqlx::query_as(select).bind(key).fetch_one(&mut *tx).await?;
+    let attempt = decide(
+        Backoff {
+            failures,
+            not_before,
+        },
+        now,
+    );
+    if let Attempt::Check(next) = attempt {
+        sqlx::query(
+            "UPDATE rate_counters SET window_start = $2, count = $3 WHERE counter_key = $1",
+        )
+        .bind(key)
+        .bind(next.not_before)
+        .bind(next.failures)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(attempt)
+}
+
+/// Forgets a back-off (the right password came).
+pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM rate_counters WHERE counter_key = $1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Drops the rows whose key is `exact` or starts with `prefix`, inside the caller's
+/// transaction. Compares a prefix of the key, not LIKE: a username may hold `%` or `_`.
+pub async fn clear_prefixed(
+    conn: &mut AnyConnection,
+    exact: &str,
+    prefix: &str,
+) -> Result<u64, DbError> {
+    let len = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+    Ok(sqlx::query(
+        "DELETE FROM rate_counters WHERE counter_key = $1 \
+         OR substr(counter_key, 1, CAST($3 AS INTEGER)) = $2",
+    )
+    .bind(exact)
+    .bind(prefix)
+    .bind(len)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

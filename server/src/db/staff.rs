@@ -244,3 +244,65 @@ pub async fn id_in_store(db: &Db, username: &str, store_id: i64) -> Result<Optio
     .fetch_optional(db.reader())
     .await?)
 }
+
+/// Rate-counter keys of a staff account's sign-in throttling (see `http::staff::login`).
+pub mod login_keys {
+    /// One client address's back-off on one account. The username's length goes first
+    /// so one account's prefix never matches another's (`a` and `a:b`).
+    pub fn pair_prefix(username: &str) -> String {
+        format!("login-pair:{}:{username}:", username.chars().count())
+    }
+
+    pub fn pair(username: &str, ip: &str) -> String {
+        format!("{}{ip}", pair_prefix(username))
+    }
+
+    /// Failures on the account from every client.
+    pub fn account(username: &str) -> String {
+        format!("login-account:{username}")
+    }
+
+    /// Failures from one client address across accounts.
+    pub fn client(ip: &str) -> String {
+        format!("login-ip:{ip}")
+    }
+}
+
+/// The account's id and store, for deciding who may manage it.
+#[derive(sqlx::FromRow)]
+pub struct Managed {
+    pub id: i64,
+    pub store_id: Option<i64>,
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<Managed>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, store_id FROM staff_users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(db.reader())
+            .await?,
+    )
+}
+
+/// Forgets every client's failed sign-ins to the account, with an audit entry. Returns
+/// how many counters were dropped.
+pub async fn unlock(db: &Db, username: &str, actor: &str, now: i64) -> Result<u64, DbError> {
+    let mut tx = db.begin_write().await?;
+    let cleared = super::limits::clear_prefixed(
+        &mut tx,
+        &login_keys::account(username),
+        &login_keys::pair_prefix(username),
+    )
+    .await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        "staff.unlock",
+        &format!("staff:{username}"),
+        &format!("cleared {cleared} sign-in throttle counter(s)"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cleared)
+}

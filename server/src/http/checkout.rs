@@ -3,7 +3,6 @@
 //! the cashier can tick and untick freely before recording the purchase.
 
 use axum::extract::State;
-use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
 use member_core::coupons::{self, Till};
 use member_core::dto::{
     codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, ErrorBody, QuoteView,
@@ -11,11 +10,12 @@ use member_core::dto::{
 use member_core::money::{AmountError, Cents};
 use member_core::tier_program as rules;
 
-use super::error::{card_code, ApiError, ApiResult};
+use super::card_check::{self, Use};
+use super::error::{ApiError, ApiResult};
 use super::extract::{Json, StaffSession};
 use super::staff::staff_store;
 use super::views::member_summary;
-use crate::db::{checkout, members, tier_program};
+use crate::db::{checkout, tier_program};
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/staff/checkout/preview", tag = "staff",
@@ -28,6 +28,7 @@ use crate::state::AppState;
         (status = 409, description = "card_code_used / coupon_used", body = ErrorBody),
         (status = 410, description = "card_code_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
+        (status = 429, description = "too_many_wrong_codes (Retry-After), as in /staff/verify", body = ErrorBody),
     ))]
 pub async fn preview(
     State(state): State<AppState>,
@@ -36,24 +37,23 @@ pub async fn preview(
 ) -> ApiResult<Json<CheckoutPreview>> {
     let (_, store_code) = staff_store(&session)?;
     checkout::check_count(&req.coupon_ids)?;
-    let amount = Cents::purchase(req.amount_cents).map_err(|e| {
+    // An empty basket is a fair question: the till asks right after the look-up, before
+    // an amount is typed, for the member's coupons (a 400 there was the console's noise).
+    let amount = Cents::paid(req.amount_cents).map_err(|e| {
         ApiError::BadRequest(
             codes::INVALID_AMOUNT,
             match e {
-                AmountError::NotPositive => "金额必须大于 0 / Amount must be positive".into(),
+                AmountError::NotPositive => "金额不能为负 / Amount can't be negative".into(),
                 AmountError::TooLarge => "金额过大 / Amount too large".into(),
             },
         )
     })?;
-    let parsed = parse_code(&req.code).map_err(card_code)?;
-    // Unknown member and wrong TOTP answer alike, as in /staff/verify.
-    let scanned = members::scanned(&state.db, &parsed.member_no)
+    let scanned = card_check::check(&state, &session, &req.code, Use::Look)
         .await?
-        .ok_or_else(|| card_code(CardCodeError::Invalid))?;
+        .scanned
+        .ok_or(ApiError::Internal)?;
     let member = &scanned.member;
-    let key = CardKey::from_slice(&member.card_key).ok_or(ApiError::Internal)?;
     let now = state.clock.now();
-    verify_totp(&key, parsed.totp, now, member.last_code_step).map_err(card_code)?;
 
     let (listed, named) =
         checkout::preview_rows(&state.db, member.id, &req.coupon_ids, now).await?;

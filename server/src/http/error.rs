@@ -32,6 +32,10 @@ pub enum ApiError {
         retry_after_secs: i64,
         message: String,
     },
+    /// 429 `too_many_wrong_codes`: card checks refused until the guessing window ends.
+    TooManyWrongCodes {
+        retry_after_secs: i64,
+    },
     Timeout,
     /// A concurrent change got in the way; the transaction rolled back, so the same
     /// request (same Idempotency-Key) can simply be sent again.
@@ -88,6 +92,14 @@ impl ApiError {
                 codes::RATE_LIMITED,
                 message.clone(),
             ),
+            Self::TooManyWrongCodes { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::TOO_MANY_WRONG_CODES,
+                format!(
+                    "错误会员码过多，暂停核验 / Too many wrong member codes, checks paused; {}",
+                    wait_text(*retry_after_secs)
+                ),
+            ),
             Self::Timeout => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 codes::TIMEOUT,
@@ -113,7 +125,8 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(ErrorBody::new(code, message))).into_response();
         if let Self::RateLimited {
             retry_after_secs, ..
-        } = self
+        }
+        | Self::TooManyWrongCodes { retry_after_secs } = self
         {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -6,6 +6,7 @@ pub mod admin_coupons;
 pub mod admin_mall;
 pub mod admin_points;
 pub mod auth;
+pub mod card_check;
 pub mod checkout;
 pub mod claims;
 pub mod dev;
@@ -101,6 +102,7 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/v1/staff/verify", post(staff::verify))
         .route("/api/v1/staff/purchases", post(staff::record_purchase))
         .route("/api/v1/admin/login", post(admin::admin_login))
+        .route("/api/v1/admin/staff/{username}/unlock", post(staff::unlock))
         .route("/api/v1/staff/refunds", post(refunds::refund))
         .route(
             "/api/v1/admin/points-rules",

@@ -38,6 +38,7 @@ use super::{
         staff::staff_me,
         staff::verify,
         staff::record_purchase,
+        staff::unlock,
         admin::admin_login,
         refunds::refund,
         admin_points::get_points_rules,

@@ -3,29 +3,35 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
 use member_core::dto::{
     codes, ErrorBody, MemberSummary, PurchaseRequest, PurchaseResult, StaffLoginRequest,
     StaffVerifyRequest, StaffView,
 };
 use member_core::money::{AmountError, Cents};
+use member_core::throttle::{self, Attempt};
 use sha2::{Digest, Sha256};
 
-use super::error::{card_code, wait_text, ApiError, ApiResult};
+use super::card_check::{self, Use};
+use super::error::{wait_text, ApiError, ApiResult};
 use super::extract::{
     clear_cookie, cookie, session_mac, set_cookie, ClientIp, IdempotencyKey, Json, StaffSession,
     STAFF_COOKIE, STAFF_SESSION_SECS,
 };
 use super::views::member_summary;
 use crate::db::limits::{self, Window};
-use crate::db::{members, purchases, sessions, staff};
+use crate::db::staff::login_keys;
+use crate::db::{idempotency, purchases, sessions, staff};
 
 use crate::state::AppState;
 
-const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-const MAX_FAILURES_PER_IP: i64 = 50;
 const MAX_ORDER_REF_CHARS: usize = 64;
+
+fn login_refused(retry_after_secs: i64) -> ApiError {
+    ApiError::RateLimited {
+        retry_after_secs,
+        message: format!("登录失败次数过多，{}", wait_text(retry_after_secs)),
+    }
+}
 
 /// Checks the password (with throttling) and opens a staff session. `admin_only` is the
 /// admin console's door: right password but wrong role is 403.
@@ -52,26 +58,29 @@ pub(super) async fn login(
         ));
     }
     let now = state.clock.now();
-    // Every check takes a unit of both budgets before the password is looked at, so
-    // parallel guesses get no more checks than sequential ones; a right password gives
-    // its units back, so only failures (and checks in flight) count.
-    let user_key = format!("login-user:{username}");
-    let ip_key = format!("login-ip:{ip}");
-    let by_user = Window {
-        secs: THROTTLE_WINDOW_SECS,
-        max: MAX_FAILURES_PER_ACCOUNT,
-    };
-    let by_ip = Window {
-        secs: THROTTLE_WINDOW_SECS,
-        max: MAX_FAILURES_PER_IP,
-    };
-    if let Err(retry_after_secs) =
-        limits::claim_all(&state.db, &[(&user_key, &by_user), (&ip_key, &by_ip)], now).await?
+    // Failures count per (account, client address) and per account, never as a lock:
+    // five wrong passwords from anywhere must not keep the real cashier out. A client
+    // gets a few free tries on an account, then waits longer after every failure; the
+    // account as a whole is only slowed down. Each check counts as a failure until the
+    // password turns out right, so parallel guesses get no more checks than serial ones.
+    let pair_key = login_keys::pair(username, ip);
+    let account_key = login_keys::account(username);
+    let client_key = login_keys::client(ip);
+    let by_client: Window = throttle::LOGIN_CLIENT_BUDGET.into();
+    let by_account: Window = throttle::LOGIN_ACCOUNT_BUDGET.into();
+    if let Err(refused) = limits::claim_all(&state.db, &[(&client_key, &by_client)], now).await? {
+        return Err(login_refused(refused.retry_after_secs));
+    }
+    if let Attempt::Wait(secs) =
+        limits::backoff(&state.db, &pair_key, now, throttle::login_attempt).await?
     {
-        return Err(ApiError::RateLimited {
-            retry_after_secs,
-            message: format!("登录失败次数过多，{}", wait_text(retry_after_secs)),
-        });
+        limits::release(&state.db, &[&client_key]).await?;
+        return Err(login_refused(secs));
+    }
+    let recent = limits::count(&state.db, &account_key, &by_account, now).await?;
+    let delay = throttle::login_account_delay_ms(recent);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
     let account = staff::find_for_login(&state.db, username).await?;
     let hash = account.as_ref().map_or_else(
@@ -88,9 +97,11 @@ pub(super) async fn login(
     let account = account.filter(|a| ok && a.active == 1);
     let Some(account) = account else {
         staff::record_failure(&state.db, username, ip, now).await?;
+        limits::bump(&state.db, &account_key, &by_account, now).await?;
         return Err(ApiError::BadCredentials);
     };
-    limits::release(&state.db, &[&user_key, &ip_key]).await?;
+    limits::clear(&state.db, &pair_key).await?;
+    limits::release(&state.db, &[&client_key]).await?;
     if admin_only && account.role != "admin" {
         return Err(ApiError::Forbidden(
             codes::FORBIDDEN,
@@ -173,21 +184,16 @@ pub async fn staff_me(session: StaffSession) -> Json<StaffView> {
         (status = 409, description = "card_code_used", body = ErrorBody),
         (status = 410, description = "card_code_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid", body = ErrorBody),
+        (status = 429, description = "too_many_wrong_codes (Retry-After): this account's, its store's or this member number's budget of wrong codes is spent for now", body = ErrorBody),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
-    _session: StaffSession,
+    session: StaffSession,
     Json(req): Json<StaffVerifyRequest>,
 ) -> ApiResult<Json<MemberSummary>> {
-    let parsed = parse_code(&req.code).map_err(card_code)?;
-    // Unknown member and wrong TOTP answer alike, so member numbers cannot be probed.
-    let scanned = members::scanned(&state.db, &parsed.member_no)
-        .await?
-        .ok_or_else(|| card_code(CardCodeError::Invalid))?;
-    let member = &scanned.member;
-    let key = CardKey::from_slice(&member.card_key).ok_or(ApiError::Internal)?;
-    verify_totp(&key, parsed.totp, state.clock.now(), member.last_code_step).map_err(card_code)?;
-    Ok(Json(member_summary(member, &scanned.tier_name)))
+    let checked = card_check::check(&state, &session, &req.code, Use::Look).await?;
+    let scanned = checked.scanned.ok_or(ApiError::Internal)?;
+    Ok(Json(member_summary(&scanned.member, &scanned.tier_name)))
 }
 
 /// The staff account's store (id, code): purchases and checkout belong to a store.
@@ -225,6 +231,7 @@ fn request_hash(req: &PurchaseRequest) -> String {
         (status = 409, description = "card_code_used / duplicate_order / request_in_progress / coupon_used", body = ErrorBody),
         (status = 410, description = "card_code_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid / idempotency_key_reused / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
+        (status = 429, description = "too_many_wrong_codes (Retry-After), as in /staff/verify", body = ErrorBody),
     ))]
 pub async fn record_purchase(
     State(state): State<AppState>,
@@ -252,9 +259,17 @@ pub async fn record_purchase(
             "订单号须为 1–{MAX_ORDER_REF_CHARS} 个字符 / order_ref must be 1–{MAX_ORDER_REF_CHARS} characters"
         )));
     }
-    let parsed = parse_code(&req.code).map_err(card_code)?;
     let (store_id, store_code) = staff_store(&session)?;
     let scope = format!("purchase:staff:{}", session.staff.id);
+    let hash = request_hash(&req);
+    // A retry of a recorded purchase gets its answer even once the code has expired
+    // (it must not count as a wrong code either).
+    if let Some(r) = idempotency::stored(&state.db, &scope, &key, &hash).await? {
+        return Ok(super::idempotent::replayed(r.status, r.body));
+    }
+    let parsed = card_check::check(&state, &session, &req.code, Use::Spend)
+        .await?
+        .parsed;
     let recorded = purchases::record(
         &state.db,
         purchases::NewPurchase {
@@ -269,7 +284,7 @@ pub async fn record_purchase(
             coupon_ids,
             idempotency_scope: &scope,
             idempotency_key: &key,
-            request_hash: &request_hash(&req),
+            request_hash: &hash,
             now: state.clock.now(),
         },
     )
@@ -284,4 +299,51 @@ pub async fn record_purchase(
         }
         purchases::Recorded::Replayed { status, body } => super::idempotent::replayed(status, body),
     })
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/staff/{username}/unlock", tag = "staff",
+    params(("username" = String, Path, description = "The staff account whose failed sign-ins to forget")),
+    responses(
+        (status = 204, description = "Every client's failed sign-ins to the account are forgotten (audited)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "forbidden: not a manager or admin, or a manager of another store", body = ErrorBody),
+        (status = 404, description = "no such account", body = ErrorBody),
+    ))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    session: StaffSession,
+    axum::extract::Path(username): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    let me = &session.staff;
+    let may_manage = |store_id: Option<i64>| match me.role.as_str() {
+        "admin" => true,
+        // A store manager unlocks their own store's staff.
+        "manager" => me.store_id.is_some() && me.store_id == store_id,
+        _ => false,
+    };
+    if !may_manage(me.store_id) {
+        return Err(forbidden_unlock());
+    }
+    let target = staff::by_username(&state.db, &username)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !may_manage(target.store_id) {
+        return Err(forbidden_unlock());
+    }
+    staff::unlock(
+        &state.db,
+        &username,
+        &format!("staff:{}", me.username),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn forbidden_unlock() -> ApiError {
+    ApiError::Forbidden(
+        codes::FORBIDDEN,
+        "需要该门店的店长或管理员 / A manager of the account's store or an admin is required"
+            .into(),
+    )
 }

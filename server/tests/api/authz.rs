@@ -201,6 +201,11 @@ async fn route_matrix(app: TestApp) {
                 Access::Admin,
             ),
             (get.clone(), "/api/v1/admin/imports/1", Access::Admin),
+            (
+                post.clone(),
+                "/api/v1/admin/staff/cashier/unlock",
+                Access::ManagerOrAdmin,
+            ),
         ])
         .collect();
 
@@ -336,6 +341,9 @@ async fn route_matrix(app: TestApp) {
                     &[StatusCode::CREATED]
                 }
                 (Access::ManagerOrAdmin, Caller::Admin, p) if p == link_revoke => {
+                    &[StatusCode::NO_CONTENT]
+                }
+                (Access::ManagerOrAdmin, Caller::Admin, "/api/v1/admin/staff/cashier/unlock") => {
                     &[StatusCode::NO_CONTENT]
                 }
                 (Access::ManagerOrAdmin, Caller::Admin, _) => &[StatusCode::OK],

@@ -125,12 +125,13 @@ async fn parallel_login_guesses_are_throttled(app: TestApp) {
             .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
-    // Sequentially the account locks after 5 failures; 20 parallel guesses must not
-    // get 20 password checks.
+    // Sequentially one client waits after 5 failures on an account; 20 parallel guesses
+    // must not get 20 password checks.
     assert!(
         checked <= 5,
         "{checked} of 20 parallel password guesses were checked (sequential limit: 5): {statuses:?}"
     );
+    // The same client address waits, even with the right password.
     let c = app.client();
     let resp = c
         .post(

@@ -17,6 +17,7 @@ mod coupon_concurrency;
 mod coupon_templates;
 mod edge;
 mod expiry;
+mod guessing;
 mod hardening;
 mod import;
 mod ledger;

@@ -29,6 +29,7 @@ const API_PATHS: &[&str] = &[
     "/api/v1/staff/verify",
     "/api/v1/staff/purchases",
     "/api/v1/admin/login",
+    "/api/v1/admin/staff/{username}/unlock",
     "/api/v1/dev/outbox",
     "/api/v1/staff/refunds",
     "/api/v1/admin/points-rules",

@@ -139,7 +139,8 @@ async fn staff_login_is_throttled(app: TestApp) {
         statuses.len() >= 3,
         "throttled too early, a typo must not lock a cashier out: {statuses:?}"
     );
-    // While throttled, even the right password is refused for that account.
+    // While this client waits, even the right password is refused to it (another
+    // client is not held up: see guessing.rs).
     assert_error(
         c.post("/api/v1/staff/login", &creds(STAFF_USER, STAFF_PASS))
             .await,
