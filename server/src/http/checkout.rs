@@ -3,7 +3,7 @@
 //! the cashier can tick and untick freely before recording the purchase.
 
 use axum::extract::State;
-use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey};
+use member_core::card_code::{verify_totp, CardCodeError, CardKey};
 use member_core::coupons::{self, Till};
 use member_core::dto::{
     codes, CheckoutCoupon, CheckoutPreview, CheckoutPreviewRequest, ErrorBody, QuoteView,
@@ -24,9 +24,9 @@ use crate::state::AppState;
         (status = 200, description = "The member, their coupons (usable for this basket or why not) and the quote; nothing is changed", body = CheckoutPreview),
         (status = 400, description = "invalid_amount / card_code_malformed / invalid_input / coupon_duplicate", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "store_required", body = ErrorBody),
+        (status = 403, description = "store_required / lookup_required", body = ErrorBody),
         (status = 409, description = "card_code_used / coupon_used", body = ErrorBody),
-        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 410, description = "card_code_expired / lookup_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
     ))]
 pub async fn preview(
@@ -45,15 +45,23 @@ pub async fn preview(
             },
         )
     })?;
-    let parsed = parse_code(&req.code).map_err(card_code)?;
+    let who = super::lookup::identify(
+        &state,
+        &session,
+        &req.code,
+        req.member_no.as_deref(),
+        req.lookup_token.as_deref(),
+    )?;
     // Unknown member and wrong TOTP answer alike, as in /staff/verify.
-    let scanned = members::scanned(&state.db, &parsed.member_no)
+    let scanned = members::scanned(&state.db, who.member_no())
         .await?
         .ok_or_else(|| card_code(CardCodeError::Invalid))?;
     let member = &scanned.member;
     let key = CardKey::from_slice(&member.card_key).ok_or(ApiError::Internal)?;
     let now = state.clock.now();
-    verify_totp(&key, parsed.totp, now, member.last_code_step).map_err(card_code)?;
+    if let Some(totp) = who.totp() {
+        verify_totp(&key, totp, now, member.last_code_step).map_err(card_code)?;
+    }
 
     let (listed, named) =
         checkout::preview_rows(&state.db, member.id, &req.coupon_ids, now).await?;

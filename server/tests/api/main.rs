@@ -24,6 +24,7 @@ mod mall;
 mod mall_concurrency;
 mod mall_vouchers;
 mod ops;
+mod part_refunds;
 mod purchase;
 mod refund;
 mod seed;
