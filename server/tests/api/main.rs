@@ -20,6 +20,7 @@ mod hardening;
 mod import;
 mod ledger;
 mod limits;
+mod lookup;
 mod mall;
 mod mall_concurrency;
 mod mall_vouchers;
