@@ -100,7 +100,10 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
         &json!({ "item_id": item["id"], "quantity": 1 }),
     )
     .await?;
-    let order_code = order["order_code"].as_str().ok_or("order code")?.to_string();
+    let order_code = order["order_code"]
+        .as_str()
+        .ok_or("order code")?
+        .to_string();
     till.post(format!(
         "{base}/api/v1/staff/mall/orders/{order_code}/collect"
     ))
@@ -112,7 +115,11 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
     login(staff, base, "cashier", "cashier-dev-pass").await?;
     find(staff, "#tab-checkout").await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    if !staff.find_all(Locator::Css("#tab-refunds")).await?.is_empty() {
+    if !staff
+        .find_all(Locator::Css("#tab-refunds"))
+        .await?
+        .is_empty()
+    {
         return Err("a cashier sees the 退款 tab".into());
     }
     staff

@@ -159,10 +159,7 @@ pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
             "退款金额超过可退金额",
             "That is more than is left to refund",
         ),
-        codes::LOOKUP_REQUIRED => (
-            "请先查找并确认会员",
-            "Find and confirm the member first",
-        ),
+        codes::LOOKUP_REQUIRED => ("请先查找并确认会员", "Find and confirm the member first"),
         codes::LOOKUP_EXPIRED => (
             "查找已过期，请重新查找会员",
             "The look-up has expired: find the member again",

@@ -87,7 +87,8 @@ texts! {
         FindPlaceholder => "完整 11 位手机号或 10 位会员号", "Full phone or 10-digit member no.";
         FindSubmit => "查找", "Find";
         FindHint => "会员无法出示会员码时使用；请与会员核对姓名和手机号", "When the member can't show a code: check name and phone with them";
-        ConfirmMember => "是本人，继续", "That's them: continue";
+        ConfirmMember => "是本人，继续", "Yes, continue";
+        PurchasedAt => "消费时间", "Purchased";
         NotThisMember => "不是", "Not them";
         FoundByLookup => "按手机号/会员号查找，无会员码", "Found by phone or member number, no code";
 

@@ -249,7 +249,11 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                 balance,
                 refund,
             } => fill(
-                i18n.t(if refund { S::OrderRefunded } else { S::Cancelled }),
+                i18n.t(if refund {
+                    S::OrderRefunded
+                } else {
+                    S::Cancelled
+                }),
                 &[("n", &returned.to_string()), ("m", &balance.to_string())],
             ),
         };

@@ -161,7 +161,8 @@ pub fn StaffRefundsPage() -> impl IntoView {
                         if let Some(now) = page.items.into_iter().next() {
                             amount.set(yuan_field(left_of(&now)));
                             list.update(|l| {
-                                if let Some(row) = l.iter_mut().find(|x| x.order_ref == now.order_ref)
+                                if let Some(row) =
+                                    l.iter_mut().find(|x| x.order_ref == now.order_ref)
                                 {
                                     *row = now.clone();
                                 }
@@ -198,8 +199,12 @@ pub fn StaffRefundsPage() -> impl IntoView {
                 ("m", &r.points.to_string()),
             ],
         );
-        let short = (r.shortfall > 0)
-            .then(|| fill(i18n.t(S::RefundShortfall), &[("n", &r.shortfall.to_string())]));
+        let short = (r.shortfall > 0).then(|| {
+            fill(
+                i18n.t(S::RefundShortfall),
+                &[("n", &r.shortfall.to_string())],
+            )
+        });
         let coupons = (r.coupons_restored > 0).then(|| {
             fill(
                 i18n.t(S::CouponsBack),
@@ -246,7 +251,7 @@ pub fn StaffRefundsPage() -> impl IntoView {
                 </div>
                 <dl class="member-facts order-facts">
                     {fact(S::Member, "refund-member", format!("{} {}", p.member_name, p.phone_masked))}
-                    {fact(S::OrderedAt, "refund-at", local_time(&p.created_at))}
+                    {fact(S::PurchasedAt, "refund-at", local_time(&p.created_at))}
                     {fact(S::Paid, "refund-paid", yuan(p.paid_cents))}
                     {fact(S::RefundedSoFar, "refund-refunded", yuan(p.refunded_cents))}
                     {fact(S::RefundLeft, "refund-left", yuan(left))}

@@ -109,11 +109,7 @@ async fn route_matrix(app: TestApp) {
         (post.clone(), "/api/v1/staff/purchases", Access::Staff),
         (post.clone(), "/api/v1/staff/refunds", Access::Manager),
         (get.clone(), "/api/v1/staff/purchases", Access::Manager),
-        (
-            post.clone(),
-            "/api/v1/staff/members/lookup",
-            Access::Staff,
-        ),
+        (post.clone(), "/api/v1/staff/members/lookup", Access::Staff),
         (get.clone(), "/api/v1/admin/points-rules", Access::Admin),
         (Method::PUT, "/api/v1/admin/points-rules", Access::Admin),
         (post.clone(), adjust_path.as_str(), Access::Admin),

@@ -108,7 +108,10 @@ async fn lookup_then_purchase_by_member_no(app: TestApp) {
     assert_eq!(
         count(
             &app,
-            &format!("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%{}%'", m.phone)
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%{}%'",
+                m.phone
+            )
         )
         .await,
         0
@@ -251,9 +254,16 @@ async fn lookups_are_rate_limited_per_session_and_store(app: TestApp) {
     let till = app.staff_login().await;
     for i in 0..20 {
         // Misses count as much as hits.
-        let q = if i % 2 == 0 { m.phone.clone() } else { phone(300 + i) };
+        let q = if i % 2 == 0 {
+            m.phone.clone()
+        } else {
+            phone(300 + i)
+        };
         let s = lookup(&till, &q).await.status();
-        assert!(s == StatusCode::OK || s == StatusCode::NOT_FOUND, "{i}: {s}");
+        assert!(
+            s == StatusCode::OK || s == StatusCode::NOT_FOUND,
+            "{i}: {s}"
+        );
     }
     let resp = lookup(&till, &m.phone).await;
     assert!(resp.headers().get("retry-after").is_some());
@@ -347,6 +357,9 @@ async fn full_phone_never_in_logs(app: TestApp) {
     let national = phone(206);
     let missed = phone(298);
     for p in [&national, &missed] {
-        assert!(!text.contains(p.as_str()), "full phone {p} in the logs:\n{text}");
+        assert!(
+            !text.contains(p.as_str()),
+            "full phone {p} in the logs:\n{text}"
+        );
     }
 }
