@@ -13,6 +13,9 @@ use member_core::dto::{
     GrowthHistoryPage, NotificationsPage, ReadNotificationsRequest, ReferralView, SignupLinkView,
     TierStatusView, UnreadCount, WelcomeView,
 };
+use member_core::dto::{
+    MemberLookupRequest, MemberLookupResult, RefundRequest, RefundResult, StaffPurchasePage,
+};
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -361,6 +364,38 @@ pub async fn cancel_order(
         idempotency_key,
     )
     .await
+}
+
+/// A member who can't show a card, by full phone number or member number.
+pub async fn member_lookup(query: &str) -> Result<MemberLookupResult, ApiError> {
+    post(
+        "/staff/members/lookup",
+        &MemberLookupRequest {
+            query: query.to_string(),
+        },
+    )
+    .await
+}
+
+/// The store's purchases, newest first (`before`: the page's `next`), or the one with
+/// `order_ref`.
+pub async fn store_purchases(
+    order_ref: Option<&str>,
+    before: Option<i64>,
+) -> Result<StaffPurchasePage, ApiError> {
+    let query = match (order_ref, before) {
+        (Some(r), _) => format!("?order_ref={}", query_escape(r)),
+        (None, Some(b)) => format!("?before={b}"),
+        (None, None) => String::new(),
+    };
+    get(&format!("/staff/purchases{query}")).await
+}
+
+pub async fn refund_purchase(
+    body: &RefundRequest,
+    idempotency_key: &str,
+) -> Result<RefundResult, ApiError> {
+    post_keyed("/staff/refunds", body, idempotency_key).await
 }
 
 // ---- points mall (member) ----

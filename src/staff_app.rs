@@ -2,14 +2,51 @@
 //! of points-mall orders.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use member_core::dto::StaffView;
 
 use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
 use crate::pages::{
     checkout::CheckoutPage, staff_login::StaffLoginPage, staff_order::StaffOrderPage,
-    staff_signup::StaffSignupCodePage,
+    staff_refunds::StaffRefundsPage, staff_signup::StaffSignupCodePage,
 };
+
+/// Who is signed in at this till (`/api/v1/staff/me`), shared by every screen so each
+/// offers only what the role may do: refunds are for managers and admins.
+#[derive(Clone, Copy)]
+pub struct StaffMe(pub RwSignal<Option<StaffView>>);
+
+impl StaffMe {
+    fn provide() -> Self {
+        let me = Self(RwSignal::new(None));
+        provide_context(me);
+        me
+    }
+
+    pub fn get() -> Self {
+        use_context::<Self>().unwrap_or_else(|| Self(RwSignal::new(None)))
+    }
+
+    /// Asks the server again (after signing in, or when a screen opens).
+    pub fn refresh(self) {
+        spawn_local(async move {
+            if let Ok(me) = crate::api::staff_me().await {
+                self.0.set(Some(me));
+            }
+        });
+    }
+
+    /// Known to be a manager or admin; unknown yet counts as not, so nothing manager-only
+    /// shows before the role is known.
+    pub fn is_manager(self) -> bool {
+        self.0.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| matches!(s.role.as_str(), "manager" | "admin"))
+        })
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StaffScreen {
@@ -20,6 +57,8 @@ pub enum StaffScreen {
     Order(OrderCode),
     /// The cashier's personal sign-up QR code.
     SignupCode,
+    /// Refunding purchases (managers).
+    Refunds,
 }
 
 impl Screens for StaffScreen {
@@ -28,6 +67,7 @@ impl Screens for StaffScreen {
             "/staff/login" => Self::Login,
             "/staff/orders" => Self::Orders,
             "/staff/signup-code" => Self::SignupCode,
+            "/staff/refunds" => Self::Refunds,
             p => match p.strip_prefix("/staff/orders/") {
                 Some(code) => OrderCode::parse(code).map_or(Self::Orders, Self::Order),
                 // `/staff/` and anything unknown under it is the checkout screen.
@@ -43,6 +83,7 @@ impl Screens for StaffScreen {
             Self::Orders => "/staff/orders".to_string(),
             Self::Order(code) => format!("/staff/orders/{}", code.as_str()),
             Self::SignupCode => "/staff/signup-code".to_string(),
+            Self::Refunds => "/staff/refunds".to_string(),
         }
     }
 }
@@ -53,12 +94,14 @@ pub type StaffNav = Nav<StaffScreen>;
 pub fn StaffApp() -> impl IntoView {
     I18n::provide();
     let nav = StaffNav::provide();
+    StaffMe::provide().refresh();
     move || match nav.current() {
         StaffScreen::Checkout => view! { <CheckoutPage /> }.into_any(),
         StaffScreen::Login => view! { <StaffLoginPage /> }.into_any(),
         StaffScreen::Orders => view! { <StaffOrderPage code=None /> }.into_any(),
         StaffScreen::Order(code) => view! { <StaffOrderPage code=Some(code) /> }.into_any(),
         StaffScreen::SignupCode => view! { <StaffSignupCodePage /> }.into_any(),
+        StaffScreen::Refunds => view! { <StaffRefundsPage /> }.into_any(),
     }
 }
 
@@ -79,6 +122,7 @@ mod tests {
             StaffScreen::Login,
             StaffScreen::Orders,
             StaffScreen::SignupCode,
+            StaffScreen::Refunds,
         ]
         .into_iter()
         .chain(code)

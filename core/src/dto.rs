@@ -174,9 +174,16 @@ wire! {
         pub growth: i64,
     }
 
-    /// POST /api/v1/staff/purchases (with an Idempotency-Key header)
+    /// POST /api/v1/staff/purchases (with an Idempotency-Key header). The member is
+    /// named by the card's `code`, or, when they could not show one, by `member_no` with
+    /// the `lookup_token` a look-up by phone gave this staff session just before.
     pub struct PurchaseRequest {
+        #[serde(default)]
         pub code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub member_no: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lookup_token: Option<String>,
         pub amount_cents: i64,
         pub order_ref: String,
         #[serde(default)]
@@ -345,6 +352,9 @@ wire! {
     pub struct RefundRequest {
         pub order_ref: String,
         pub reason: String,
+        /// Part of what was paid to refund (fen); absent: all that is not refunded yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount_cents: Option<i64>,
     }
 
     pub struct RefundResult {
@@ -360,6 +370,56 @@ wire! {
         /// of the purchase only).
         #[serde(default)]
         pub coupons_restored: i64,
+        /// Refunded by this refund (fen).
+        #[serde(default)]
+        pub amount_cents: i64,
+        /// What the member paid for the purchase.
+        #[serde(default)]
+        pub paid_cents: i64,
+        /// Refunded so far, this refund included.
+        #[serde(default)]
+        pub refunded_cents: i64,
+        /// Nothing is left to refund.
+        #[serde(default)]
+        pub fully_refunded: bool,
+    }
+
+    /// A purchase of the manager's store, for the refund screen.
+    pub struct StaffPurchaseView {
+        pub order_ref: String,
+        pub member_no: String,
+        pub member_name: String,
+        pub phone_masked: String,
+        pub amount_cents: i64,
+        pub discount_cents: i64,
+        /// `amount_cents - discount_cents`.
+        pub paid_cents: i64,
+        pub refunded_cents: i64,
+        pub points_earned: i64,
+        /// Points taken back by its refunds so far.
+        pub points_clawed_back: i64,
+        /// RFC 3339, UTC.
+        pub created_at: String,
+        pub fully_refunded: bool,
+    }
+
+    /// GET /api/v1/staff/purchases: newest first; `next` is the `before` of the next page.
+    pub struct StaffPurchasePage {
+        pub items: Vec<StaffPurchaseView>,
+        pub next: Option<i64>,
+    }
+
+    /// POST /api/v1/staff/members/lookup: a full phone number (11 digits) or member
+    /// number (10 digits), for a member who can't show their card.
+    pub struct MemberLookupRequest {
+        pub query: String,
+    }
+
+    pub struct MemberLookupResult {
+        pub member: MemberSummary,
+        /// Stands in for the card code (with `member_no`) in this staff session only.
+        pub lookup_token: String,
+        pub expires_in_secs: i64,
     }
 
     /// POST /api/v1/admin/mall/items; PATCH takes `MallItemPatch`.
@@ -598,8 +658,14 @@ wire! {
 
     /// POST /api/v1/staff/checkout/preview: the member's coupons and what the basket
     /// would cost with `coupon_ids`. No side effect (the card code is not spent).
+    /// Like the purchase: `code`, or `member_no` + `lookup_token`.
     pub struct CheckoutPreviewRequest {
+        #[serde(default)]
         pub code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub member_no: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lookup_token: Option<String>,
         /// The basket so far; 0 before the cashier has typed an amount.
         pub amount_cents: i64,
         #[serde(default)]
@@ -1065,6 +1131,13 @@ pub mod codes {
     pub const ORDER_CLOSED: &str = "order_closed";
     /// The purchase was already refunded.
     pub const ALREADY_REFUNDED: &str = "already_refunded";
+    /// A refund larger than what is left of the purchase to refund (422).
+    pub const REFUND_TOO_LARGE: &str = "refund_too_large";
+    /// A purchase by `member_no` without a valid look-up of this member in this staff
+    /// session (403).
+    pub const LOOKUP_REQUIRED: &str = "lookup_required";
+    /// The look-up token has expired: look the member up again (410).
+    pub const LOOKUP_EXPIRED: &str = "lookup_expired";
     /// A tier program version that breaks the program's rules (message says which).
     pub const INVALID_PROGRAM: &str = "invalid_program";
     /// 403: a browser request with a session cookie from another site (CSRF).

@@ -63,6 +63,31 @@ impl fmt::Display for Phone {
     }
 }
 
+/// What a cashier types to find a member who can't show a card: a full mobile number
+/// (any spelling `Phone::parse` takes) or the 10-digit member number. Nothing shorter:
+/// a partial number would let a till browse the member list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberQuery {
+    Phone(Phone),
+    MemberNo(String),
+}
+
+impl MemberQuery {
+    pub fn parse(input: &str) -> Option<Self> {
+        let digits: String = input
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect();
+        if digits.len() == crate::card_code::MEMBER_NO_DIGITS
+            && digits.chars().all(|c| c.is_ascii_digit())
+        {
+            return Some(Self::MemberNo(digits));
+        }
+        Phone::parse(input).ok().map(Self::Phone)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -101,6 +126,27 @@ mod tests {
     #[test]
     fn masks_the_middle() {
         assert_eq!(Phone::parse("13812345678").unwrap().masked(), "138****5678");
+    }
+
+    #[test]
+    fn member_query_is_a_full_phone_or_member_number() {
+        assert_eq!(
+            MemberQuery::parse(" 138 1234 5678 "),
+            Some(MemberQuery::Phone(Phone::parse("13812345678").unwrap()))
+        );
+        assert_eq!(
+            MemberQuery::parse("1234-567890"),
+            Some(MemberQuery::MemberNo("1234567890".into()))
+        );
+        for s in [
+            "",
+            "5678",
+            "138****5678",
+            "1381234567a",
+            "12345678901234567",
+        ] {
+            assert_eq!(MemberQuery::parse(s), None, "{s}");
+        }
     }
 
     proptest! {

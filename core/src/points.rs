@@ -171,6 +171,28 @@ pub fn clawback(balance: i64, earned: i64) -> (i64, i64) {
     (taken, earned - taken)
 }
 
+/// The part of a purchase's `earned` points (or growth) that a refund of `part` fen
+/// takes back, when `before` fen of the `paid` fen were refunded already. Each refund
+/// takes the difference of the cumulative floors, so the parts of several refunds add
+/// up to exactly `earned` once all of `paid` is refunded, whatever the split, and no
+/// sequence of refunds takes more than was earned. Rounding down favours the member
+/// on every part; the last part settles the rest. Out-of-range input is clamped (a
+/// refund beyond what was paid counts as the rest): the caller refuses it first.
+pub fn refund_share(earned: i64, paid: i64, before: i64, part: i64) -> i64 {
+    let earned = earned.max(0);
+    if paid <= 0 {
+        // Nothing was paid (a fully discounted basket): the one refund is the whole.
+        return earned;
+    }
+    let before = before.clamp(0, paid);
+    let after = before.saturating_add(part.max(0)).min(paid);
+    let upto = |cents: i64| -> i64 {
+        let v = i128::from(earned) * i128::from(cents) / i128::from(paid);
+        i64::try_from(v).unwrap_or(earned)
+    };
+    upto(after) - upto(before)
+}
+
 /// Whole days from `now` until `at` (rounded up; 0 when due).
 pub fn days_until(at: i64, now: i64) -> i64 {
     ((at - now).max(0) + DAY_SECS - 1) / DAY_SECS
@@ -293,6 +315,23 @@ mod tests {
     }
 
     #[test]
+    fn refund_share_in_proportion() {
+        // Half of 100.00 back: half of the 100 points.
+        assert_eq!(refund_share(100, 10_000, 0, 5_000), 50);
+        assert_eq!(refund_share(100, 10_000, 5_000, 5_000), 50);
+        // Three thirds of 101 points: 33 + 34 + 34 (cumulative floors), never 102.
+        assert_eq!(refund_share(101, 300, 0, 100), 33);
+        assert_eq!(refund_share(101, 300, 100, 100), 34);
+        assert_eq!(refund_share(101, 300, 200, 100), 34);
+        // One fen of a big purchase takes nothing; the rest takes everything.
+        assert_eq!(refund_share(88, 8_800, 0, 1), 0);
+        assert_eq!(refund_share(88, 8_800, 1, 8_799), 88);
+        // A fully discounted basket: the refund takes all it earned (nothing usually).
+        assert_eq!(refund_share(5, 0, 0, 0), 5);
+        assert_eq!(refund_share(-3, 100, 0, 100), 0);
+    }
+
+    #[test]
     fn days_until_rounds_up() {
         assert_eq!(days_until(100, 100), 0);
         assert_eq!(days_until(100 + 1, 100), 1);
@@ -351,6 +390,51 @@ mod tests {
             let at = rule.expires_at(earned).unwrap();
             prop_assert!(at > earned);
             prop_assert_eq!((at + crate::civil::TZ_OFFSET_SECS) % 86_400, 0);
+        }
+
+        #[test]
+        fn refund_shares_add_up_to_exactly_what_was_earned(
+            earned in 0i64..1_000_000,
+            paid in 1i64..100_000_000,
+            cuts in prop::collection::vec(1u32..1000, 1..20),
+        ) {
+            // Split `paid` into parts in the ratio of `cuts` (the last part takes the rest).
+            let total: u64 = cuts.iter().map(|&c| u64::from(c)).sum();
+            let mut parts = Vec::new();
+            let mut left = paid;
+            for &c in &cuts {
+                let p = (i128::from(paid) * i128::from(c) / i128::from(total)) as i64;
+                let p = p.min(left);
+                parts.push(p);
+                left -= p;
+            }
+            if let Some(last) = parts.last_mut() {
+                *last += left;
+            }
+            let mut before = 0;
+            let mut sum = 0;
+            for &p in &parts {
+                let share = refund_share(earned, paid, before, p);
+                prop_assert!(share >= 0);
+                // Never more than in proportion, rounded up.
+                prop_assert!(i128::from(share) * i128::from(paid) <= i128::from(earned) * i128::from(p) + i128::from(paid));
+                before += p;
+                sum += share;
+                prop_assert!(sum <= earned);
+            }
+            prop_assert_eq!(before, paid);
+            prop_assert_eq!(sum, earned);
+        }
+
+        #[test]
+        fn refund_share_never_exceeds_what_is_left(
+            earned in 0i64..1_000_000, paid in 1i64..10_000_000,
+            before in 0i64..10_000_000, part in 0i64..20_000_000,
+        ) {
+            let share = refund_share(earned, paid, before, part);
+            let taken_before = refund_share(earned, paid, 0, before);
+            prop_assert!(share >= 0);
+            prop_assert!(taken_before + share <= earned);
         }
 
         #[test]

@@ -97,6 +97,11 @@ pub fn error_text(lang: Lang, code: &str) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// No member with that phone or member number (a 404 of the look-up).
+pub const MEMBER_NOT_FOUND: &str = "member_not_found";
+/// No purchase with that order number in this store.
+pub const PURCHASE_NOT_FOUND: &str = "purchase_not_found";
+
 /// The points-mall and coupon codes (mall and staff bundles), else [`error_text`]. Kept
 /// apart so the member card's bundle, which has a size budget, does not carry these texts.
 pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
@@ -154,6 +159,23 @@ pub fn mall_error_text(lang: Lang, code: &str) -> &'static str {
             "This account has no store, so it cannot record purchases",
         ),
         codes::FIELD_REQUIRED => ("请填写标 * 的必填项", "Please fill in the fields marked *"),
+        codes::REFUND_TOO_LARGE => (
+            "退款金额超过可退金额",
+            "That is more than is left to refund",
+        ),
+        codes::LOOKUP_REQUIRED => ("请先查找并确认会员", "Find and confirm the member first"),
+        codes::LOOKUP_EXPIRED => (
+            "查找已过期，请重新查找会员",
+            "The look-up has expired: find the member again",
+        ),
+        MEMBER_NOT_FOUND => (
+            "未找到该会员，请核对手机号或会员号",
+            "No such member: check the phone or member number",
+        ),
+        PURCHASE_NOT_FOUND => (
+            "本店没有这个订单号的消费",
+            "No purchase with that order number in this store",
+        ),
         _ => return error_text(lang, code),
     };
     lang.pick(zh, en)

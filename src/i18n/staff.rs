@@ -77,6 +77,42 @@ texts! {
         Back => "返回", "Back";
         Collected => "已确认领取，请将商品交给会员", "Handed over: give the item to the member";
         Cancelled => "订单已取消，已退还 {n} 积分（会员现有 {m} 积分）", "Order cancelled: {n} points returned (member now has {m})";
+        OrderRefunded => "已退单，已退还 {n} 积分（会员现有 {m} 积分）", "Order taken back: {n} points refunded (member now has {m})";
+        RefundReason => "退款原因", "Reason for the refund";
+        RefundOrderReasonPlaceholder => "例如：商品有质量问题", "e.g. the item is faulty";
+        ConfirmRefundOrder => "确认退单并退还积分", "Take back and refund the points";
+
+        FindMember => "找会员", "Find member";
+        FindLabel => "手机号或会员号", "Phone or member number";
+        FindPlaceholder => "完整 11 位手机号或 10 位会员号", "Full phone or 10-digit member no.";
+        FindSubmit => "查找", "Find";
+        FindHint => "会员无法出示会员码时使用；请与会员核对姓名和手机号", "When the member can't show a code: check name and phone with them";
+        ConfirmMember => "是本人，继续", "Yes, continue";
+        PurchasedAt => "消费时间", "Purchased";
+        NotThisMember => "不是", "Not them";
+        FoundByLookup => "按手机号/会员号查找，无会员码", "Found by phone or member number, no code";
+
+        TabRefunds => "退款", "Refunds";
+        RefundsTitle => "消费退款", "Refund a purchase";
+        RefundSearchLabel => "订单号", "Order no.";
+        RefundSearchPlaceholder => "输入订单号查找", "Type the order number";
+        RecentPurchases => "本店最近消费", "Recent purchases in this store";
+        NoPurchases => "本店暂无消费记录", "No purchases in this store yet";
+        LoadMore => "加载更多", "More";
+        RefundedSoFar => "已退", "Refunded";
+        RefundLeft => "可退", "Left to refund";
+        PointsEarnedShort => "获得积分", "Points earned";
+        RefundAmount => "退款金额（元）", "Refund amount (CNY)";
+        RefundAmountHint => "默认退剩余全部；部分退款按金额比例扣回积分", "Defaults to all that is left; a part refund takes back points in proportion";
+        RefundPurchaseReasonPlaceholder => "例如：顾客退回一件商品", "e.g. one item returned";
+        ConfirmRefund => "确认退款 {amount}", "Refund {amount}";
+        RetryRefund => "重试退款（不会重复退款）", "Retry (refunds once)";
+        RefundDone => "已退款 {amount}，扣回 {n} 积分（会员现有 {m} 积分）", "Refunded {amount}: {n} points taken back (member now has {m})";
+        RefundShortfall => "会员已用掉 {n} 积分，记为欠分，之后的积分先抵扣", "{n} points were already spent: recorded as owed, paid off by later points";
+        CouponsBack => "{n} 张优惠券已退回会员券包", "{n} coupons went back to the member's wallet";
+        FullyRefunded => "已全额退款", "Fully refunded";
+        PartRefunded => "部分退款", "Part refunded";
+        ManagersOnly => "退款需店长或管理员账号", "Refunds need a store manager or admin account";
     }
 }
 

@@ -34,6 +34,8 @@ use crate::staff_app::{StaffNav, StaffScreen};
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Draft {
     code: String,
+    /// Instead of `code`: a member looked up by phone, with this session's look-up token.
+    looked_up: Option<(String, String)>,
     amount_cents: i64,
     /// As typed; empty means "generate one".
     order_ref: String,
@@ -67,6 +69,8 @@ fn attempt_for(
     Attempt {
         body: PurchaseRequest {
             code: draft.code.clone(),
+            member_no: draft.looked_up.as_ref().map(|(no, _)| no.clone()),
+            lookup_token: draft.looked_up.as_ref().map(|(_, t)| t.clone()),
             amount_cents: draft.amount_cents,
             order_ref,
             coupon_ids: (!draft.coupon_ids.is_empty()).then(|| draft.coupon_ids.clone()),
@@ -213,6 +217,13 @@ pub fn CheckoutPage() -> impl IntoView {
     let scan = RwSignal::new(String::new());
     let member = RwSignal::new(None::<MemberSummary>);
     let member_code = RwSignal::new(String::new());
+    // (member number, look-up token) when the member was found by phone, not scanned.
+    let looked_up = RwSignal::new(None::<(String, String)>);
+    // The "找会员" path: open, what was typed, and who was found (to confirm).
+    let finding = RwSignal::new(false);
+    let find_query = RwSignal::new(String::new());
+    let found = RwSignal::new(None::<member_core::dto::MemberLookupResult>);
+    let find_ref = NodeRef::<html::Input>::new();
     let amount = RwSignal::new(String::new());
     let order_ref = RwSignal::new(String::new());
     let looking_up = RwSignal::new(false);
@@ -275,6 +286,10 @@ pub fn CheckoutPage() -> impl IntoView {
         scan.set(String::new());
         member.set(None);
         member_code.set(String::new());
+        looked_up.set(None);
+        finding.set(false);
+        find_query.set(String::new());
+        found.set(None);
         amount.set(String::new());
         order_ref.set(String::new());
         pending.set(None);
@@ -290,7 +305,8 @@ pub fn CheckoutPage() -> impl IntoView {
     // is spent; the list is what the cashier ticks from.
     let fetch_checkout = move || {
         let code = member_code.get_untracked();
-        if code.is_empty() || result.with_untracked(Option::is_some) {
+        let by_lookup = looked_up.get_untracked();
+        if (code.is_empty() && by_lookup.is_none()) || result.with_untracked(Option::is_some) {
             return;
         }
         let amount_cents = Cents::parse_yuan(&amount.get_untracked()).map_or(0, Cents::get);
@@ -299,6 +315,8 @@ pub fn CheckoutPage() -> impl IntoView {
         spawn_local(async move {
             let body = CheckoutPreviewRequest {
                 code,
+                member_no: by_lookup.as_ref().map(|(no, _)| no.clone()),
+                lookup_token: by_lookup.map(|(_, t)| t),
                 amount_cents,
                 coupon_ids: Vec::new(),
             };
@@ -437,6 +455,7 @@ pub fn CheckoutPage() -> impl IntoView {
             .unwrap_or_default();
         let draft = Draft {
             code: member_code.get_untracked(),
+            looked_up: looked_up.get_untracked(),
             amount_cents: cents.get(),
             order_ref: order_ref.get_untracked().trim().to_string(),
             coupon_ids,
@@ -480,6 +499,42 @@ pub fn CheckoutPage() -> impl IntoView {
             }
             recording.set(false);
         });
+    };
+
+    let find = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if looking_up.get_untracked() {
+            return;
+        }
+        let typed = find_query.get_untracked();
+        found.set(None);
+        error.set(None);
+        looking_up.set(true);
+        spawn_local(async move {
+            match api::member_lookup(&typed).await {
+                Ok(r) => found.set(Some(r)),
+                Err(e) if e.code() == codes::NOT_FOUND => {
+                    error.set(Some(errors::MEMBER_NOT_FOUND.to_string()));
+                    focus_selected(find_ref);
+                }
+                Err(e) => {
+                    fail(e);
+                    focus_selected(find_ref);
+                }
+            }
+            looking_up.set(false);
+        });
+    };
+    // The cashier checked name and phone with the member: the same form as after a scan.
+    let confirm_found = move |_| {
+        let Some(r) = found.get_untracked() else {
+            return;
+        };
+        reset();
+        looked_up.set(Some((r.member.member_no.clone(), r.lookup_token.clone())));
+        member.set(Some(r.member));
+        fetch_checkout();
+        request_animation_frame(move || focus(amount_ref));
     };
 
     let next_customer = move |_| {
@@ -779,7 +834,66 @@ pub fn CheckoutPage() -> impl IntoView {
                             {move || if looking_up.get() { i18n.t(S::LookingUp) } else { i18n.t(S::Lookup) }}
                         </button>
                     </div>
+                    <button
+                        id="find-member"
+                        type="button"
+                        class="button ghost small find-toggle"
+                        hidden=move || finding.get()
+                        on:click=move |_| {
+                            reset();
+                            finding.set(true);
+                            request_animation_frame(move || focus(find_ref));
+                        }
+                    >
+                        {i18n.tr(S::FindMember)}
+                    </button>
                 </form>
+                <Show when=move || finding.get()>
+                    <form id="find-form" class="scan-form find-form" on:submit=find novalidate>
+                        <label class="field-label" for="find-input">{i18n.tr(S::FindLabel)}</label>
+                        <div class="field-row">
+                            <input
+                                id="find-input"
+                                node_ref=find_ref
+                                class="scan-input"
+                                type="text"
+                                inputmode="numeric"
+                                autocomplete="off"
+                                placeholder=i18n.tr(S::FindPlaceholder)
+                                prop:value=find_query
+                                on:input:target=move |ev| find_query.set(ev.target().value())
+                            />
+                            <button id="find-submit" type="submit" class="button secondary" disabled=move || looking_up.get()>
+                                {i18n.tr(S::FindSubmit)}
+                            </button>
+                        </div>
+                        <p class="subtle small">{i18n.tr(S::FindHint)}</p>
+                    </form>
+                </Show>
+                {move || found.get().map(|r| view! {
+                    <section id="found-member" class="member-box">
+                        <div class="member-main">
+                            <div id="found-name" class="member-name">{r.member.name.clone()}</div>
+                        </div>
+                        <dl class="member-facts">
+                            <div>
+                                <dt>{i18n.t(S::Phone)}</dt>
+                                <dd id="found-phone">{r.member.phone_masked.clone()}</dd>
+                            </div>
+                        </dl>
+                        <div class="field-row">
+                            <button id="confirm-member" type="button" class="button primary" on:click=confirm_found>
+                                {i18n.t(S::ConfirmMember)}
+                            </button>
+                            <button type="button" class="button ghost" on:click=move |_| {
+                                found.set(None);
+                                focus_selected(find_ref);
+                            }>
+                                {i18n.t(S::NotThisMember)}
+                            </button>
+                        </div>
+                    </section>
+                })}
                 <ErrorText error=error class="big-error" texts=errors::mall_error_text />
                 <Show when=move || member.with(Option::is_some)>
                     <section class="member-box">
@@ -803,6 +917,9 @@ pub fn CheckoutPage() -> impl IntoView {
                                 <dd id="member-growth">{member_field(|m| m.growth.to_string())}</dd>
                             </div>
                         </dl>
+                        <p id="found-by-lookup" class="subtle small" hidden=move || looked_up.with(Option::is_none)>
+                            {i18n.tr(S::FoundByLookup)}
+                        </p>
                     </section>
                 </Show>
                 <Show when=move || member.with(Option::is_some) && result.with(Option::is_none)>
@@ -866,6 +983,7 @@ mod tests {
     fn draft(amount: i64, order_ref: &str) -> Draft {
         Draft {
             code: "8600012345123456".into(),
+            looked_up: None,
             amount_cents: amount,
             order_ref: order_ref.into(),
             coupon_ids: Vec::new(),

@@ -9,6 +9,7 @@ pub mod login;
 pub mod mall;
 pub mod staff_login;
 pub mod staff_order;
+pub mod staff_refunds;
 pub mod staff_signup;
 pub mod tiers;
 pub mod wallet;

@@ -35,7 +35,10 @@ pub fn StaffLoginPage() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             match api::staff_login(&body).await {
-                Ok(_) => nav.replace(StaffScreen::Checkout),
+                Ok(me) => {
+                    crate::staff_app::StaffMe::get().0.set(Some(me));
+                    nav.replace(StaffScreen::Checkout);
+                }
                 Err(e) => {
                     error.set(Some(e.code().to_string()));
                     busy.set(false);

@@ -14,7 +14,7 @@ use crate::components::lang_toggle::LangToggle;
 use crate::i18n::{errors, fill, mall::cash, mall::status_text, staff::S, I18n};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
-use crate::staff_app::{StaffNav, StaffScreen};
+use crate::staff_app::{StaffMe, StaffNav, StaffScreen};
 
 /// A cancellation as asked: the same order and reason again is a retry of it.
 type Draft = (OrderCode, String);
@@ -23,7 +23,12 @@ type Draft = (OrderCode, String);
 #[derive(Clone, Debug, PartialEq)]
 enum Done {
     Collected,
-    Cancelled { returned: i64, balance: i64 },
+    /// `refund`: a handed-over order taken back (not a pending one cancelled).
+    Cancelled {
+        returned: i64,
+        balance: i64,
+        refund: bool,
+    },
 }
 
 /// Which tab of the staff app is showing.
@@ -32,12 +37,14 @@ pub enum Tab {
     Checkout,
     Orders,
     SignupCode,
+    Refunds,
 }
 
 /// The tabs of the staff app: checkout, mall orders and the cashier's sign-up code.
 #[component]
 pub fn StaffTabs(active: Tab) -> impl IntoView {
     let i18n = I18n::get();
+    let me = StaffMe::get();
     let class = move |t: Tab| if t == active { "tab active" } else { "tab" };
     view! {
         <nav class="staff-tabs">
@@ -50,6 +57,11 @@ pub fn StaffTabs(active: Tab) -> impl IntoView {
             <Link to=StaffScreen::SignupCode id="tab-signup-code" class=class(Tab::SignupCode)>
                 {i18n.tr(S::TabSignupCode)}
             </Link>
+            <Show when=move || me.is_manager()>
+                <Link to=StaffScreen::Refunds id="tab-refunds" class=class(Tab::Refunds)>
+                    {i18n.tr(S::TabRefunds)}
+                </Link>
+            </Show>
         </nav>
     }
 }
@@ -58,6 +70,7 @@ pub fn StaffTabs(active: Tab) -> impl IntoView {
 pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
     let i18n = I18n::get();
     let nav = StaffNav::get();
+    let me = StaffMe::get();
     let typed = RwSignal::new(
         code.map(|c| format_order_code(c.as_str()))
             .unwrap_or_default(),
@@ -179,6 +192,8 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
         busy.set(true);
         error.set(None);
         done.set(None);
+        let refund =
+            order.with_untracked(|o| o.as_ref().is_some_and(|o| o.order.status == "collected"));
         spawn_local(async move {
             let body = CancelOrderRequest {
                 reason: attempt.draft.1.clone(),
@@ -196,6 +211,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                     done.set(Some(Done::Cancelled {
                         returned: r.points_returned,
                         balance: r.points,
+                        refund,
                     }));
                 }
                 Err(e) => {
@@ -228,8 +244,16 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
     let done_view = move || {
         let text = match done.get()? {
             Done::Collected => i18n.t(S::Collected).to_string(),
-            Done::Cancelled { returned, balance } => fill(
-                i18n.t(S::Cancelled),
+            Done::Cancelled {
+                returned,
+                balance,
+                refund,
+            } => fill(
+                i18n.t(if refund {
+                    S::OrderRefunded
+                } else {
+                    S::Cancelled
+                }),
                 &[("n", &returned.to_string()), ("m", &balance.to_string())],
             ),
         };
@@ -279,7 +303,8 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
         }
         let cash_due = cash(m.cash_cents).filter(|_| m.status == "pending");
         let open = m.status == "pending";
-        let collected = m.status == "collected";
+        // Taking back a handed-over order is a manager's: a cashier is not offered it.
+        let collected = m.status == "collected" && me.is_manager();
         Some(view! {
             <section id="order-result" class="member-box order-box">
                 <div class="member-main">
@@ -307,7 +332,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                         id="cancel-order"
                         type="button"
                         class="button secondary block"
-                        hidden=move || cancelling.get()
+                        hidden=move || cancelling.get() || !(open || collected)
                         disabled=move || busy.get()
                         on:click=move |_| {
                             error.set(None);
@@ -373,14 +398,16 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                     hidden=move || !cancelling.get() || !matches!(status().as_str(), "pending" | "collected")
                 >
                     <label class="field">
-                        <span class="field-label">{i18n.tr(S::CancelReason)}</span>
+                        <span class="field-label">
+                            {move || if status() == "collected" { i18n.t(S::RefundReason) } else { i18n.t(S::CancelReason) }}
+                        </span>
                         <input
                             id="cancel-reason"
                             node_ref=reason_ref
                             type="text"
                             autocomplete="off"
                             maxlength="200"
-                            placeholder=i18n.tr(S::CancelReasonPlaceholder)
+                            placeholder=move || if status() == "collected" { i18n.t(S::RefundOrderReasonPlaceholder) } else { i18n.t(S::CancelReasonPlaceholder) }
                             prop:value=reason
                             on:input:target=move |ev| reason.set(ev.target().value())
                         />
@@ -391,6 +418,8 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                                 i18n.t(S::Submitting)
                             } else if pending.with(Option::is_some) && error.with(Option::is_some) {
                                 i18n.t(S::RetryCancel)
+                            } else if status() == "collected" {
+                                i18n.t(S::ConfirmRefundOrder)
                             } else {
                                 i18n.t(S::ConfirmCancel)
                             }

@@ -178,7 +178,7 @@ pub async fn debt_of(tx: &mut Tx, member_id: i64, points: i64) -> Result<Debt, D
     }
     let refunds: Vec<(String, i64)> = sqlx::query_as(
         "SELECT order_ref, refund_shortfall FROM purchases \
-         WHERE member_id = $1 AND refund_shortfall > 0 ORDER BY refunded_at, id",
+         WHERE member_id = $1 AND refund_shortfall > 0 ORDER BY refund_started_at, id",
     )
     .bind(member_id)
     .fetch_all(&mut **tx)
@@ -375,10 +375,15 @@ pub struct Clawback {
 /// spendable points only: due batches expire in the same plan (they would be gone a
 /// minute later anyway), and what the own batch lost to expiry is not taken twice.
 /// Always writes the refund's ledger row, `-taken` (0 when nothing was left).
+/// A part refund takes back `earned`, its share, with `later` of the purchase's points
+/// left for refunds still to come. What expired of the own batch are points no refund
+/// has taken back yet, so it counts against the last parts: the parts together take
+/// what one full refund would.
 pub async fn plan_clawback(
     tx: &mut Tx,
     entry: &Entry,
     earned: i64,
+    later: i64,
     own: Option<i64>,
 ) -> Result<(Vec<Stmt>, Clawback), DbError> {
     let batches = open_batches(tx, entry.member_id).await?;
@@ -398,7 +403,7 @@ pub async fn plan_clawback(
             .filter(|b| b.id == own && b.expires_at.is_some_and(|at| at <= entry.now))
             .map(|b| b.remaining)
             .sum();
-        expired_own = (now_due - before).clamp(0, earned.max(0));
+        expired_own = (now_due - before - later.max(0)).clamp(0, earned.max(0));
     }
     let spendable: i64 = batches
         .iter()

@@ -68,6 +68,20 @@ pub async fn scanned(db: &Db, member_no: &str) -> Result<Option<ScannedRow>, DbE
     .await?)
 }
 
+/// The member with this phone (E.164), with their tier's name: the till's look-up for a
+/// member who can't show a card.
+pub async fn scanned_by_phone(db: &Db, phone: &str) -> Result<Option<ScannedRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.member_no, m.phone, m.name, m.tier_code, m.points, m.growth, m.card_key, \
+                m.last_code_step, m.marketing_consent, m.window_spend_cents, m.birth_month, \
+                m.birth_day, m.period_start, m.period_end, t.name AS tier_name \
+         FROM members m JOIN tiers t ON t.code = m.tier_code WHERE m.phone = $1",
+    )
+    .bind(phone)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
 async fn by_phone_in(conn: &mut AnyConnection, phone: &str) -> Result<Option<MemberRow>, DbError> {
     Ok(
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM members WHERE phone = $1"))

@@ -101,6 +101,9 @@ pub enum DbError {
     OrderClosed,
     #[error("the purchase was already refunded")]
     AlreadyRefunded,
+    /// A refund of more than is left to refund (fen left).
+    #[error("refund larger than the {left} fen left")]
+    RefundTooLarge { left: i64 },
     #[error("not found")]
     NotFound,
     #[error("concurrent change; retry")]

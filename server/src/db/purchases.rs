@@ -27,9 +27,13 @@ pub struct NewPurchase<'a> {
     /// The till's store, for coupons valid in some stores only.
     pub store_code: &'a str,
     pub member_no: &'a str,
-    pub totp: u32,
+    /// The card code's TOTP; `None` when the member was looked up by phone instead (the
+    /// caller has checked the look-up token), which spends no code.
+    pub totp: Option<u32>,
     pub amount: Cents,
     pub order_ref: &'a str,
+    /// How the member was identified without a card code, for the audit log.
+    pub identified_by: &'a str,
     /// Coupons to use, as the cashier named them (empty: none).
     pub coupon_ids: &'a [i64],
     pub idempotency_scope: &'a str,
@@ -81,6 +85,13 @@ const UPDATE_MEMBER: &str = "UPDATE members SET growth = growth + $1, tier_code 
                                  WHEN growth_recount_at IS NULL OR growth_recount_at > $7 THEN $7 \
                                  ELSE growth_recount_at END \
      WHERE id = $4 AND (last_code_step IS NULL OR last_code_step < $3)";
+/// `UPDATE_MEMBER` for a member looked up by phone: no card code to spend.
+const UPDATE_MEMBER_LOOKED_UP: &str = "UPDATE members SET growth = growth + $1, tier_code = $2, \
+        last_purchase_at = $4, window_spend_cents = window_spend_cents + $5, \
+        growth_recount_at = CASE WHEN $6 IS NULL THEN growth_recount_at \
+                                 WHEN growth_recount_at IS NULL OR growth_recount_at > $6 THEN $6 \
+                                 ELSE growth_recount_at END \
+     WHERE id = $3";
 
 pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
     let (mut tx, claim_id) = match idempotency::begin(
@@ -106,7 +117,12 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         .await?;
     let card = card.ok_or(DbError::CardCode(CardCodeError::Invalid))?;
     let key = CardKey::from_slice(&card.card_key).ok_or(DbError::Corrupt("card key length"))?;
-    let step = verify_totp(&key, p.totp, p.now, card.last_code_step).map_err(DbError::CardCode)?;
+    let step = match p.totp {
+        Some(totp) => {
+            Some(verify_totp(&key, totp, p.now, card.last_code_step).map_err(DbError::CardCode)?)
+        }
+        None => None,
+    };
 
     let version = versions::in_effect_in(&mut tx, p.now).await?;
     let program = &version.program;
@@ -258,19 +274,32 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
                 Arg::Int(discount),
             ],
         ),
-        Stmt::one(
-            UPDATE_MEMBER,
-            vec![
-                Arg::Int(earned.growth),
-                Arg::Text(new_tier.clone()),
-                Arg::Int(step),
-                Arg::Int(card.id),
-                Arg::Int(p.now),
-                Arg::Int(payable.get()),
-                Arg::OptInt(purchase_event.counts_until),
-            ],
-            Refusal::CardCodeReplayed,
-        ),
+        match step {
+            Some(step) => Stmt::one(
+                UPDATE_MEMBER,
+                vec![
+                    Arg::Int(earned.growth),
+                    Arg::Text(new_tier.clone()),
+                    Arg::Int(step),
+                    Arg::Int(card.id),
+                    Arg::Int(p.now),
+                    Arg::Int(payable.get()),
+                    Arg::OptInt(purchase_event.counts_until),
+                ],
+                Refusal::CardCodeReplayed,
+            ),
+            None => Stmt::new(
+                UPDATE_MEMBER_LOOKED_UP,
+                vec![
+                    Arg::Int(earned.growth),
+                    Arg::Text(new_tier.clone()),
+                    Arg::Int(card.id),
+                    Arg::Int(p.now),
+                    Arg::Int(payable.get()),
+                    Arg::OptInt(purchase_event.counts_until),
+                ],
+            ),
+        },
         purchase_event.insert_statement(),
     ];
     if task_growth > 0 {
@@ -330,6 +359,9 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
             payable.get(),
             ids.join(",")
         );
+    }
+    if p.totp.is_none() {
+        coupon_detail.push_str(&format!(" identified={}", p.identified_by));
     }
     if !result.gift_pack.is_empty() {
         coupon_detail.push_str(&format!(" gift_pack={}", result.gift_pack.len()));

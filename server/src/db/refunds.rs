@@ -1,9 +1,15 @@
-//! A purchase returned at the till: the points it earned are taken back (never below a
-//! zero balance; what was already spent is recorded as the shortfall) and so is its
+//! A purchase returned at the till, in full or in parts: each refund takes back its
+//! share of the points the purchase earned (`points::refund_share`, in proportion to
+//! the fen refunded; the parts add up to exactly what was earned), never below a zero
+//! balance (what was already spent is recorded as the shortfall), and its share of the
 //! growth (never below zero). The tier stays: downgrades are a policy of their own
-//! (issue 6). On the purchase's own local day the coupons it used go back to the wallet
-//! (the purchase is undone); later refunds keep them used. One transaction with the
-//! idempotency key and the audit row.
+//! (issue 6). The coupons the purchase used go back to the wallet only when a refund on
+//! the purchase's own local day completes a full refund (the purchase is undone); a
+//! part refund leaves them used, since the rest of the purchase still used them, and
+//! later refunds keep them used. One transaction with the idempotency key and the
+//! audit row.
+
+use member_core::points::refund_share;
 
 use member_core::dto::RefundResult;
 
@@ -18,6 +24,8 @@ pub struct NewRefund<'a> {
     pub store_id: i64,
     pub order_ref: &'a str,
     pub reason: &'a str,
+    /// Fen to refund; `None`: all that is left.
+    pub amount: Option<i64>,
     pub idempotency_scope: &'a str,
     pub idempotency_key: &'a str,
     pub request_hash: &'a str,
@@ -36,25 +44,35 @@ struct PurchaseRow {
     paid_cents: i64,
     /// Coupons the purchase used (still marked used by it).
     coupons_used: i64,
+    /// Refunded so far by earlier parts.
+    refunded_cents: i64,
 }
 
 /// The purchase row, locked: a second refund of it waits here and then sees
 /// `refunded_at` set (Postgres re-reads a row it waited for; SQLite has one writer).
 const SELECT_PURCHASE_SQLITE: &str =
     "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
-       amount_cents - discount_cents AS paid_cents, \
+       amount_cents - discount_cents AS paid_cents, refunded_cents, \
        (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
          AS coupons_used \
      FROM purchases p WHERE store_id = $1 AND order_ref = $2";
 const SELECT_PURCHASE_PG: &str =
     "SELECT id, member_id, points_earned, growth_earned, refunded_at, created_at, \
-       amount_cents - discount_cents AS paid_cents, \
+       amount_cents - discount_cents AS paid_cents, refunded_cents, \
        (SELECT COUNT(*) FROM coupons c WHERE c.used_purchase_id = p.id AND c.status = 'used') \
          AS coupons_used \
      FROM purchases p WHERE store_id = $1 AND order_ref = $2 FOR UPDATE OF p";
 
-const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_at = $1, refund_points = $2, \
-                             refund_shortfall = $3 WHERE id = $4 AND refunded_at IS NULL";
+/// Moves the refunded-so-far column from the value this refund was computed on: a
+/// concurrent part refund (were the row lock missing) finds it moved and changes
+/// nothing, and no sum of parts can pass what was paid.
+const MARK_REFUNDED: &str = "UPDATE purchases SET refunded_cents = refunded_cents + $1, \
+       refund_points = COALESCE(refund_points, 0) + $2, \
+       refund_shortfall = COALESCE(refund_shortfall, 0) + $3, \
+       refunded_at = CASE WHEN $4 = 1 THEN $5 ELSE NULL END, \
+       refund_started_at = COALESCE(refund_started_at, $5) \
+     WHERE id = $6 AND refunded_at IS NULL AND refunded_cents = $7 \
+       AND refunded_cents + $1 <= amount_cents - discount_cents";
 /// When the purchase's growth leaves the window: its refund leaves with it.
 const PURCHASE_COUNTS_UNTIL: &str = "SELECT counts_until FROM growth_events \
      WHERE member_id = $1 AND kind = 'purchase' AND note = $2 AND at = $3 LIMIT 1";
@@ -82,9 +100,20 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DbError::NotFound)?;
-    if purchase.refunded_at.is_some() {
+    let paid = purchase.paid_cents.max(0);
+    let before = purchase.refunded_cents.clamp(0, paid);
+    let left = paid - before;
+    if purchase.refunded_at.is_some() || (left == 0 && before > 0) {
         return Err(DbError::AlreadyRefunded);
     }
+    let part = r.amount.unwrap_or(left);
+    if part > left {
+        return Err(DbError::RefundTooLarge { left });
+    }
+    let full = part == left;
+    let points_share = refund_share(purchase.points_earned, paid, before, part);
+    let points_later = refund_share(purchase.points_earned, paid, before + part, left - part);
+    let growth_share = refund_share(purchase.growth_earned, paid, before, part);
     let balance = ledger::lock_member(&mut tx, db.backend(), purchase.member_id)
         .await?
         .ok_or(DbError::Corrupt("purchase without member"))?;
@@ -116,9 +145,9 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         now: r.now,
     };
     let (mut stmts, back) =
-        ledger::plan_clawback(&mut tx, &entry, purchase.points_earned, own).await?;
-    let growth_back = purchase.growth_earned.clamp(0, growth.max(0));
-    let coupons_restored = if checkout::same_local_day(purchase.created_at, r.now) {
+        ledger::plan_clawback(&mut tx, &entry, points_share, points_later, own).await?;
+    let growth_back = growth_share.clamp(0, growth.max(0));
+    let coupons_restored = if full && checkout::same_local_day(purchase.created_at, r.now) {
         purchase.coupons_used
     } else {
         0
@@ -130,15 +159,22 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         growth_clawed_back: growth_back,
         points: balance - back.expired - back.taken,
         coupons_restored,
+        amount_cents: part,
+        paid_cents: paid,
+        refunded_cents: before + part,
+        fully_refunded: full,
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     stmts.push(Stmt::one(
         MARK_REFUNDED,
         vec![
-            Arg::Int(r.now),
+            Arg::Int(part),
             Arg::Int(back.taken),
             Arg::Int(back.shortfall),
+            Arg::Int(i64::from(full)),
+            Arg::Int(r.now),
             Arg::Int(purchase.id),
+            Arg::Int(purchase.refunded_cents),
         ],
         batch::Refusal::Conflict,
     ));
@@ -148,9 +184,10 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             vec![Arg::Int(back.shortfall), Arg::Int(purchase.member_id)],
         ));
     }
-    // The event takes back all the purchase gave (so window sums stay exact); the
-    // member's growth stops at 0, which is what `growth_clawed_back` reports.
-    if purchase.growth_earned > 0 || purchase.paid_cents > 0 {
+    // The event takes back this part's share of what the purchase gave (the shares add
+    // up to all of it, so window sums stay exact); the member's growth stops at 0,
+    // which is what `growth_clawed_back` reports.
+    if growth_share > 0 || part > 0 {
         let counts_until: Option<Option<i64>> = sqlx::query_scalar(PURCHASE_COUNTS_UNTIL)
             .bind(purchase.member_id)
             .bind(r.order_ref)
@@ -160,8 +197,8 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         let event = Event {
             member_id: purchase.member_id,
             kind: growth::Kind::Refund,
-            growth: -purchase.growth_earned.max(0),
-            spend_cents: -purchase.paid_cents.max(0),
+            growth: -growth_share,
+            spend_cents: -part,
             note: r.order_ref.to_string(),
             at: r.now,
             counts_until: counts_until.flatten(),
@@ -180,11 +217,16 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             Arg::Text("purchase.refund".into()),
             Arg::Text(format!("member:{member_no}")),
             Arg::Text(format!(
-                "store_id={} order_ref={} earned={} clawed_back={} shortfall={} \
+                "store_id={} order_ref={} refunded_cents={} refunded_so_far={} paid_cents={} \
+                 earned={} share={} clawed_back={} shortfall={} \
                  expired_before={} growth_clawed_back={} coupons_restored={} reason={}",
                 r.store_id,
                 r.order_ref,
+                part,
+                before + part,
+                paid,
                 purchase.points_earned,
+                points_share,
                 back.taken,
                 back.shortfall,
                 back.expired_own,
@@ -198,4 +240,48 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
     batch::execute(&mut tx, db.backend(), stmts).await?;
     tx.commit().await?;
     Ok(Outcome::Fresh(result))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PurchaseListRow {
+    pub id: i64,
+    pub order_ref: String,
+    pub member_no: String,
+    pub member_name: String,
+    pub phone: String,
+    pub amount_cents: i64,
+    pub discount_cents: i64,
+    pub refunded_cents: i64,
+    pub points_earned: i64,
+    pub refund_points: Option<i64>,
+    pub created_at: i64,
+    pub refunded_at: Option<i64>,
+}
+
+/// A store's purchases, newest first, `limit` of them with ids below `before`; or the
+/// one with `order_ref`.
+pub async fn store_purchases(
+    db: &Db,
+    store_id: i64,
+    order_ref: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<PurchaseListRow>, DbError> {
+    const COLUMNS: &str = "SELECT p.id, p.order_ref, m.member_no, m.name AS member_name, \
+        m.phone, p.amount_cents, p.discount_cents, p.refunded_cents, p.points_earned, \
+        p.refund_points, p.created_at, p.refunded_at \
+        FROM purchases p JOIN members m ON m.id = p.member_id WHERE p.store_id = $1";
+    let sql = match order_ref {
+        Some(_) => format!("{COLUMNS} AND p.order_ref = $2"),
+        None => format!(
+            "{COLUMNS} AND p.id < $2 ORDER BY p.id DESC LIMIT {}",
+            limit.clamp(1, 100)
+        ),
+    };
+    let query = sqlx::query_as(&sql).bind(store_id);
+    let query = match order_ref {
+        Some(order_ref) => query.bind(order_ref.to_string()),
+        None => query.bind(before.unwrap_or(i64::MAX)),
+    };
+    Ok(query.fetch_all(db.reader()).await?)
 }

@@ -31,7 +31,6 @@ pub(super) enum Use {
 }
 
 pub(super) struct Checked {
-    pub parsed: ParsedCode,
     /// The member; `None` only for `Use::Spend` of an already used code.
     pub scanned: Option<ScannedRow>,
 }
@@ -135,11 +134,9 @@ pub(super) async fn check(
     }
     match answer {
         Ok(scanned) => Ok(Checked {
-            parsed,
             scanned: Some(scanned),
         }),
         Err(Refusal::Code(CardCodeError::Replayed)) if usage == Use::Spend => Ok(Checked {
-            parsed,
             scanned: None,
         }),
         Err(Refusal::Code(e)) => Err(card_code(e)),

@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, StaffSession};
 use super::staff::staff_store;
 use super::views::member_summary;
-use crate::db::{checkout, tier_program};
+use crate::db::{checkout, members, tier_program};
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/v1/staff/checkout/preview", tag = "staff",
@@ -24,9 +24,9 @@ use crate::state::AppState;
         (status = 200, description = "The member, their coupons (usable for this basket or why not) and the quote; nothing is changed", body = CheckoutPreview),
         (status = 400, description = "invalid_amount / card_code_malformed / invalid_input / coupon_duplicate", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "store_required", body = ErrorBody),
+        (status = 403, description = "store_required / lookup_required", body = ErrorBody),
         (status = 409, description = "card_code_used / coupon_used", body = ErrorBody),
-        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 410, description = "card_code_expired / lookup_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
         (status = 429, description = "too_many_wrong_codes (Retry-After), as in /staff/verify", body = ErrorBody),
     ))]
@@ -48,10 +48,24 @@ pub async fn preview(
             },
         )
     })?;
-    let scanned = card_check::check(&state, &session, &req.code, Use::Look)
-        .await?
-        .scanned
-        .ok_or(ApiError::Internal)?;
+    let who = super::lookup::identify(
+        &state,
+        &session,
+        &req.code,
+        req.member_no.as_deref(),
+        req.lookup_token.as_deref(),
+    )?;
+    // A scanned code goes through the guessing-limited card check; a look-up's token
+    // was checked by `identify`.
+    let scanned = match who.totp() {
+        Some(_) => card_check::check(&state, &session, &req.code, Use::Look)
+            .await?
+            .scanned
+            .ok_or(ApiError::Internal)?,
+        None => members::scanned(&state.db, who.member_no())
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    };
     let member = &scanned.member;
     let now = state.clock.now();
 

@@ -211,6 +211,14 @@ impl From<DbError> for ApiError {
                 codes::ALREADY_REFUNDED,
                 "该消费已退货 / This purchase was already refunded".into(),
             ),
+            DbError::RefundTooLarge { left } => Self::Unprocessable(
+                codes::REFUND_TOO_LARGE,
+                format!(
+                    "退款金额超过可退金额 {} / The refund is more than the {} left to refund",
+                    yuan(left),
+                    yuan(left)
+                ),
+            ),
             DbError::NotFound => Self::NotFound,
             DbError::Coupon { refusal, .. } => coupon_refusal(refusal),
             DbError::CouponNotFound => Self::Unprocessable(

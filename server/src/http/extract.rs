@@ -144,6 +144,9 @@ impl FromRequestParts<AppState> for MemberSession {
 /// A signed-in staff account (from the `mc_staff` cookie only).
 pub struct StaffSession {
     pub staff: StaffRow,
+    /// The session's cookie token, HMAC'd: says "this session" without the token itself
+    /// (look-up tokens and rate limits per staff session).
+    pub session_mac: String,
 }
 
 impl StaffSession {
@@ -163,7 +166,10 @@ impl FromRequestParts<AppState> for StaffSession {
         let mac = session_mac(state, token);
         staff::by_session(&state.db, &mac, state.clock.now())
             .await?
-            .map(|staff| Self { staff })
+            .map(|staff| Self {
+                staff,
+                session_mac: mac,
+            })
             .ok_or(ApiError::Unauthenticated)
     }
 }

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod idempotent;
 pub mod imports;
 pub mod inbox;
+pub mod lookup;
 pub mod mall;
 pub mod mall_staff;
 pub mod me;
@@ -100,10 +101,14 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/v1/staff/logout", post(staff::staff_logout))
         .route("/api/v1/staff/me", get(staff::staff_me))
         .route("/api/v1/staff/verify", post(staff::verify))
-        .route("/api/v1/staff/purchases", post(staff::record_purchase))
+        .route(
+            "/api/v1/staff/purchases",
+            post(staff::record_purchase).get(refunds::purchases),
+        )
         .route("/api/v1/admin/login", post(admin::admin_login))
         .route("/api/v1/admin/staff/{username}/unlock", post(staff::unlock))
         .route("/api/v1/staff/refunds", post(refunds::refund))
+        .route("/api/v1/staff/members/lookup", post(lookup::lookup))
         .route(
             "/api/v1/admin/points-rules",
             get(admin_points::get_points_rules).put(admin_points::put_points_rules),

@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 
 use super::{
     admin, admin_campaigns, admin_coupons, admin_mall, admin_points, auth, checkout, claims, dev,
-    imports, inbox, mall, mall_staff, me, ops, refunds, reports, signup, signup_qr, staff, tasks,
-    tier_admin, tier_me, wallet,
+    imports, inbox, lookup, mall, mall_staff, me, ops, refunds, reports, signup, signup_qr, staff,
+    tasks, tier_admin, tier_me, wallet,
 };
 
 #[derive(OpenApi)]
@@ -41,6 +41,8 @@ use super::{
         staff::unlock,
         admin::admin_login,
         refunds::refund,
+        refunds::purchases,
+        lookup::lookup,
         admin_points::get_points_rules,
         admin_points::put_points_rules,
         admin_points::adjust_points,
@@ -136,6 +138,10 @@ use super::{
         dto::ExpiringPoints,
         dto::RefundRequest,
         dto::RefundResult,
+        dto::StaffPurchaseView,
+        dto::StaffPurchasePage,
+        dto::MemberLookupRequest,
+        dto::MemberLookupResult,
         dto::CouponBenefit,
         dto::CouponView,
         dto::CouponCounts,

@@ -217,6 +217,11 @@ fn request_hash(req: &PurchaseRequest) -> String {
     for id in req.coupon_ids.iter().flatten() {
         h.update(id.to_be_bytes());
     }
+    // The look-up token is left out: a retry after a fresh look-up is the same purchase.
+    if let Some(no) = &req.member_no {
+        h.update([0xff]);
+        h.update(no.trim().as_bytes());
+    }
     crate::crypto::hex(&h.finalize())
 }
 
@@ -227,9 +232,9 @@ fn request_hash(req: &PurchaseRequest) -> String {
         (status = 200, description = "Recorded (or the stored answer of an earlier identical request)", body = PurchaseResult),
         (status = 400, description = "invalid_amount / card_code_malformed / idempotency_key_required / invalid_input / coupon_duplicate", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "store_required", body = ErrorBody),
+        (status = 403, description = "store_required / lookup_required (member_no without this session's look-up token for the member)", body = ErrorBody),
         (status = 409, description = "card_code_used / duplicate_order / request_in_progress / coupon_used", body = ErrorBody),
-        (status = 410, description = "card_code_expired", body = ErrorBody),
+        (status = 410, description = "card_code_expired / lookup_expired", body = ErrorBody),
         (status = 422, description = "card_code_invalid / idempotency_key_reused / coupon_not_found / coupon_expired / coupon_not_yet_valid / coupon_min_spend / coupon_wrong_store / coupons_not_stackable", body = ErrorBody),
         (status = 429, description = "too_many_wrong_codes (Retry-After), as in /staff/verify", body = ErrorBody),
     ))]
@@ -259,6 +264,13 @@ pub async fn record_purchase(
             "订单号须为 1–{MAX_ORDER_REF_CHARS} 个字符 / order_ref must be 1–{MAX_ORDER_REF_CHARS} characters"
         )));
     }
+    let who = super::lookup::identify(
+        &state,
+        &session,
+        &req.code,
+        req.member_no.as_deref(),
+        req.lookup_token.as_deref(),
+    )?;
     let (store_id, store_code) = staff_store(&session)?;
     let scope = format!("purchase:staff:{}", session.staff.id);
     let hash = request_hash(&req);
@@ -267,9 +279,10 @@ pub async fn record_purchase(
     if let Some(r) = idempotency::stored(&state.db, &scope, &key, &hash).await? {
         return Ok(super::idempotent::replayed(r.status, r.body));
     }
-    let parsed = card_check::check(&state, &session, &req.code, Use::Spend)
-        .await?
-        .parsed;
+    // A look-up's token was checked by `identify`; a code takes the guessing limit.
+    if who.totp().is_some() {
+        card_check::check(&state, &session, &req.code, Use::Spend).await?;
+    }
     let recorded = purchases::record(
         &state.db,
         purchases::NewPurchase {
@@ -277,8 +290,9 @@ pub async fn record_purchase(
             staff_username: &session.staff.username,
             store_id,
             store_code,
-            member_no: &parsed.member_no,
-            totp: parsed.totp,
+            member_no: who.member_no(),
+            totp: who.totp(),
+            identified_by: who.audit_text(),
             amount,
             order_ref,
             coupon_ids,

@@ -108,6 +108,8 @@ async fn route_matrix(app: TestApp) {
         (post.clone(), "/api/v1/staff/verify", Access::Staff),
         (post.clone(), "/api/v1/staff/purchases", Access::Staff),
         (post.clone(), "/api/v1/staff/refunds", Access::Manager),
+        (get.clone(), "/api/v1/staff/purchases", Access::Manager),
+        (post.clone(), "/api/v1/staff/members/lookup", Access::Staff),
         (get.clone(), "/api/v1/admin/points-rules", Access::Admin),
         (Method::PUT, "/api/v1/admin/points-rules", Access::Admin),
         (post.clone(), adjust_path.as_str(), Access::Admin),
@@ -239,6 +241,7 @@ async fn route_matrix(app: TestApp) {
                     Some(json!({ "username": "admin", "password": "admin-dev-pass" }))
                 }
                 "/api/v1/staff/verify" => Some(json!({ "code": c_now })),
+                "/api/v1/staff/members/lookup" => Some(json!({ "query": member.phone })),
                 "/api/v1/staff/checkout/preview" => {
                     Some(json!({ "code": c_now, "amount_cents": 1_000 }))
                 }
@@ -328,6 +331,10 @@ async fn route_matrix(app: TestApp) {
                 }
                 // Checkout, like purchases, belongs to a store.
                 (Access::Staff, Caller::Admin, "/api/v1/staff/checkout/preview") => {
+                    &[StatusCode::FORBIDDEN]
+                }
+                // Looking a member up is for a till, which belongs to a store.
+                (Access::Staff, Caller::Admin, "/api/v1/staff/members/lookup") => {
                     &[StatusCode::FORBIDDEN]
                 }
                 // A personal sign-up code belongs to a store too.

@@ -517,6 +517,8 @@ impl Client {
     ) -> Response {
         let body = PurchaseRequest {
             code: code.to_string(),
+            member_no: None,
+            lookup_token: None,
             amount_cents,
             order_ref: order_ref.to_string(),
             coupon_ids: None,

@@ -38,7 +38,9 @@ async fn full_refund_takes_back_points_and_growth(app: TestApp) {
         r,
         json!({
             "order_ref": "F-1", "points_clawed_back": 100, "shortfall": 0,
-            "growth_clawed_back": 100, "points": 20, "coupons_restored": 0
+            "growth_clawed_back": 100, "points": 20, "coupons_restored": 0,
+            "amount_cents": 10_000, "paid_cents": 10_000, "refunded_cents": 10_000,
+            "fully_refunded": true
         })
     );
     let me = m.me().await;
