@@ -9,6 +9,7 @@ pub mod auth;
 pub mod checkout;
 pub mod claims;
 pub mod dev;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod idempotent;
@@ -54,6 +55,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn router(state: AppState, static_dir: &Path) -> Router {
     let mut routes = Router::new()
         .route("/healthz", get(ops::healthz))
+        .route("/privacy", get(documents::privacy))
+        .route("/terms", get(documents::terms))
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/tiers", get(ops::tiers))

@@ -33,3 +33,4 @@ mod tier_job;
 mod tier_year;
 mod tiers;
 mod wallet;
+mod words;
