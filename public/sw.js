@@ -111,6 +111,37 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// What a navigation gets when there is neither a cached shell nor a network (the mall
+// opened offline before its first visit): a page that says so and retries, instead of
+// the browser's error page. Worded in the member's language (their pick, else the
+// browser's), both kept here since the app's texts are in its bundles.
+const OFFLINE_PAGE = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>网络不可用 · You're offline</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;padding:3rem 1.5rem;text-align:center;color:#1f2933}
+button{font:inherit;padding:.7rem 2rem;border-radius:.5rem;border:1px solid #c5ccd3;background:#fff}</style>
+</head><body><main id="offline" class="offline-state">
+<h1 id="offline-title">网络不可用</h1><p id="offline-hint">请检查网络连接后重试</p>
+<button id="offline-retry" type="button" onclick="location.reload()">重试</button></main>
+<script>
+var en = (localStorage.getItem("mc.lang") || (/Language\/(\S+)/.exec(navigator.userAgent) || [])[1]
+  || navigator.language || "zh").toLowerCase().indexOf("zh") !== 0;
+if (en) {
+  document.documentElement.lang = "en";
+  document.getElementById("offline-title").textContent = "You're offline";
+  document.getElementById("offline-hint").textContent = "Check your connection and try again";
+  document.getElementById("offline-retry").textContent = "Retry";
+}
+</script></body></html>`;
+
+function offlinePage() {
+  return new Response(OFFLINE_PAGE, {
+    status: 503,
+    headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
+  });
+}
+
 async function navigate(event, shell) {
   const cache = await caches.open(CACHE);
   const cached = await cache.match(shell, { ignoreVary: true });
@@ -118,7 +149,12 @@ async function navigate(event, shell) {
     event.waitUntil(refresh(shell).catch(() => {}));
     return cached;
   }
-  const response = await fetch(event.request);
+  let response;
+  try {
+    response = await fetch(event.request);
+  } catch (_) {
+    return offlinePage();
+  }
   if (usable(response)) {
     event.waitUntil(store(cache, shell, response.clone()).catch(() => {}));
   }
@@ -147,7 +183,10 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     // Real files (/unsupported.html, ...) and the server's own endpoints go to the
     // network as usual.
-    if (path === "/healthz" || path === "/metrics") return;
+    // The documents sign-up links to are server pages, not app screens.
+    if (path === "/healthz" || path === "/metrics" || path === "/privacy" || path === "/terms") {
+      return;
+    }
     if (path.split("/").pop().includes(".")) return;
     event.respondWith(navigate(event, shellOf(path)));
   } else if (hashed(path)) {

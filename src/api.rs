@@ -195,11 +195,13 @@ fn query_escape(value: &str) -> String {
 
 // ---- member ----
 
-pub async fn request_otp(phone: &str) -> Result<OtpSent, ApiError> {
+/// `lang`: the language the SMS is written in (the app's current one).
+pub async fn request_otp(phone: &str, lang: &str) -> Result<OtpSent, ApiError> {
     post(
         "/auth/otp",
         &OtpRequest {
             phone: phone.to_string(),
+            lang: Some(lang.to_string()),
         },
     )
     .await

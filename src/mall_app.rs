@@ -153,6 +153,9 @@ pub struct MallState {
     /// Claim links are open to visitors, so that screen asks this instead of sending
     /// them off to sign in.
     pub signed_in: RwSignal<Option<bool>>,
+    /// `/me` has answered, or failed and the cached balance is all there is: until then
+    /// the balance shows as loading, not as a number that may be stale (or a 0).
+    pub balance_settled: RwSignal<bool>,
 }
 
 impl MallState {
@@ -163,6 +166,7 @@ impl MallState {
             items: RwSignal::new(None),
             redeemed: RwSignal::new(None),
             signed_in: RwSignal::new(None),
+            balance_settled: RwSignal::new(false),
         };
         provide_context(this);
         this.refresh_me();
@@ -180,6 +184,7 @@ impl MallState {
                     session::save_me(&me);
                     self.me.set(Some(me));
                     self.signed_in.set(Some(true));
+                    self.balance_settled.set(true);
                 }
                 Err(e) if e.is_unauthenticated() => {
                     self.signed_in.set(Some(false));
@@ -188,7 +193,7 @@ impl MallState {
                     }
                 }
                 // The balance stays as cached; the screens report their own errors.
-                Err(_) => {}
+                Err(_) => self.balance_settled.set(true),
             }
         });
     }

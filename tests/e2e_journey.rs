@@ -532,7 +532,7 @@ async fn tier_journey(base: &str, member: &Client) -> Res {
 
     // The card: keep line and one unread message.
     member.refresh().await?;
-    let keep = wait_text(member, "#keep-line", |t| t.contains("保级")).await?;
+    let keep = wait_text(member, "#keep-line", |t| t.contains("已升级为")).await?;
     if !(keep.contains("银卡") && keep.contains("500")) {
         return Err(format!("keep line says {keep:?}").into());
     }

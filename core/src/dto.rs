@@ -38,6 +38,9 @@ wire! {
     /// POST /api/v1/auth/otp
     pub struct OtpRequest {
         pub phone: String,
+        /// The language of the SMS text: `zh-CN` (default) or `en`.
+        #[serde(default)]
+        pub lang: Option<String>,
     }
 
     /// 202 from POST /api/v1/auth/otp
@@ -248,6 +251,42 @@ wire! {
         /// For earned points: when they expire (RFC 3339), if they do.
         #[serde(default)]
         pub expires_at: Option<String>,
+        /// What happened, as facts the app words in the member's language; absent on
+        /// rows written before the facts were recorded (then `kind` and `reason` tell).
+        #[serde(default)]
+        pub event: Option<LedgerEvent>,
+    }
+
+    /// The facts behind one ledger row. `kind`: `purchase`, `refund` (a returned
+    /// purchase), `refund_settle` (points owed from a refund, paid from a credit),
+    /// `redeem`, `redeem_cancel`, `expire`, `adjust`, `referral_reward` (for inviting),
+    /// `referral_welcome` (for joining by invitation), `import`, `upgrade`. Never an
+    /// order reference: those are for staff.
+    pub struct LedgerEvent {
+        pub kind: String,
+        /// The store's name (purchases and refunds).
+        #[serde(default)]
+        pub store: Option<String>,
+        /// The mall item's name (redemptions).
+        #[serde(default)]
+        pub item: Option<String>,
+        #[serde(default)]
+        pub quantity: Option<i64>,
+        /// What the member paid (purchases).
+        #[serde(default)]
+        pub amount_cents: Option<i64>,
+        /// Taken off by coupons (purchases), when any.
+        #[serde(default)]
+        pub discount_cents: Option<i64>,
+        /// The tier reached (upgrades).
+        #[serde(default)]
+        pub tier: Option<TierRef>,
+        /// The last day the expired points were valid, `YYYY-MM-DD` (expiries).
+        #[serde(default)]
+        pub valid_through: Option<String>,
+        /// Written by staff: the reason of an adjustment or a return.
+        #[serde(default)]
+        pub note: Option<String>,
     }
 
     /// An item in the points mall, as the signed-in member sees it
@@ -298,6 +337,9 @@ wire! {
         pub item_name: String,
         pub quantity: i64,
         pub status: String,
+        /// As in `MallOrder`.
+        #[serde(default = "store_delivery")]
+        pub delivery: String,
     }
 
     /// An order as the member (GET /api/v1/me/mall/orders[/{code}]) and staff see it.
@@ -311,6 +353,11 @@ wire! {
         pub cash_cents: i64,
         /// `pending` (to collect), `collected`, `cancelled`, `refunded`
         pub status: String,
+        /// `wallet`: a coupon item, put into the member's wallet as it was redeemed
+        /// (its `collected` status means delivered, nobody collected anything); `store`:
+        /// handed over at a store.
+        #[serde(default = "store_delivery")]
+        pub delivery: String,
         pub created_at: String,
         pub collected_at: Option<String>,
         pub collected_store_name: Option<String>,
@@ -1021,6 +1068,10 @@ impl crate::coupons::Refusal {
 
 fn one() -> i64 {
     1
+}
+
+fn store_delivery() -> String {
+    "store".into()
 }
 
 /// `Option<Option<T>>` for PATCH bodies: absent = `None`, `null` = `Some(None)`.

@@ -198,11 +198,39 @@ pub fn days_until(at: i64, now: i64) -> i64 {
     ((at - now).max(0) + DAY_SECS - 1) / DAY_SECS
 }
 
+/// A ledger reason as a member may see it: without the row's reference (an order
+/// reference such as `POS-20261207052007-377fe4`, a batch), which is for staff and audit.
+/// Older rows wrote the order reference into the reason ("退货 POS-1：…").
+pub fn without_ref(reason: &str, source_ref: Option<&str>) -> String {
+    let cut = match source_ref.filter(|r| !r.is_empty()) {
+        Some(r) => reason.replace(r, ""),
+        None => reason.to_string(),
+    };
+    let words: Vec<&str> = cut.split_whitespace().collect();
+    words
+        .join(" ")
+        .replace(" ：", "：")
+        .replace(" :", ":")
+        .trim_end_matches(['：', ':'])
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::civil::iso;
+
+    #[test]
+    fn reasons_lose_their_reference() {
+        assert_eq!(
+            without_ref("退货 POS-20261207-1：尺码不合适", Some("POS-20261207-1")),
+            "退货：尺码不合适"
+        );
+        assert_eq!(without_ref("退货 A-7：", Some("A-7")), "退货");
+        assert_eq!(without_ref("消费 ¥90.00", Some("POS-1")), "消费 ¥90.00");
+        assert_eq!(without_ref("手工调整", None), "手工调整");
+    }
     use proptest::prelude::*;
 
     // 2026-03-15T10:00:00+08:00

@@ -593,6 +593,13 @@ pub fn keep(
     })
 }
 
+/// Whether the current period (from `period_start`) began with an upgrade: the latest
+/// tier change is an upgrade, and an upgrade starts the period just after itself. A
+/// period rolled over by an evaluation has a later `kept` (or `downgraded`) change.
+pub fn upgraded_this_period(last_change: Option<(&str, i64)>, period_start: i64) -> bool {
+    matches!(last_change, Some(("upgraded", at)) if at.saturating_add(1) >= period_start)
+}
+
 /// A warning is due from `warn_days` before the end until the end.
 pub fn warning_due(p: &TierProgram, period_end: i64, now: i64) -> bool {
     now < period_end && now >= period_end - p.downgrade.warn_days * civil::DAY_SECS
@@ -670,6 +677,14 @@ pub fn weekday_of(date: Date) -> u32 {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn a_period_begun_by_an_upgrade_reads_as_one() {
+        assert!(upgraded_this_period(Some(("upgraded", 100)), 101));
+        assert!(!upgraded_this_period(Some(("upgraded", 100)), 5000));
+        assert!(!upgraded_this_period(Some(("kept", 5000)), 4999));
+        assert!(!upgraded_this_period(None, 101));
+    }
     use crate::dto::{DowngradeRules, GrowthRules, MemberDayRule, TierBenefit};
     use proptest::prelude::*;
 

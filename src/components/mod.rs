@@ -3,6 +3,8 @@
 pub mod countdown;
 pub mod error_text;
 pub mod lang_toggle;
+pub mod offline;
 pub mod progress;
 pub mod qr;
+pub mod signup_form;
 pub mod tier_badge;

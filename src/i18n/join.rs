@@ -28,7 +28,6 @@ texts! {
         Other => "其他", "Other";
         City => "城市", "City";
         Optional => "选填", "optional";
-        Privacy => "我已阅读并同意《隐私政策》和《会员条款》", "I accept the privacy policy and member terms";
         Marketing => "接收优惠和活动消息（可随时退订）", "Send me offers and news (unsubscribe any time)";
         Join => "立即开卡", "Join now";
         Joining => "开卡中…", "Joining…";

@@ -37,6 +37,10 @@ texts! {
         Terms => "兑换须知", "Terms";
         KindGoods => "兑换后凭兑换码到店领取", "Collect in store with your order code";
         KindVoucher => "品牌券：兑换后凭兑换码到店使用", "Brand voucher: show your order code in store";
+        KindWalletVoucher => "兑换后券直接放入券包，结账时出示会员码即可使用", "Goes straight into your coupon wallet; show your member code at checkout to use it";
+        InWalletNote => "券已放入你的券包，结账时出示会员码即可使用", "The coupon is in your wallet: show your member code at checkout to use it";
+        OpenWallet => "查看券包", "Open my wallet";
+        DeliveredAt => "放入券包", "Added to wallet";
         KindPartner => "合作伙伴权益：凭兑换码到店核销", "Partner reward: show your order code in store";
         Stock => "库存 {n} 件", "{n} in stock";
         LimitDetail => "每人限 {n} 件，已兑 {m} 件", "Limit {n} per member; you have {m}";
@@ -69,6 +73,16 @@ texts! {
         Reason => "原因", "Reason";
         OrdersEmpty => "还没有兑换记录", "No redemptions yet";
         GoShopping => "去积分商城看看", "Browse the mall";
+    }
+}
+
+/// An order's state in words: a coupon item's order went into the wallet when it was
+/// placed (`delivery` `wallet`), which its `collected` status means; nobody collected it.
+pub fn order_status_text(lang: Lang, status: &str, delivery: &str) -> &'static str {
+    if delivery == "wallet" && status == "collected" {
+        lang.pick("已放入券包", "In your wallet")
+    } else {
+        status_text(lang, status)
     }
 }
 
@@ -107,6 +121,22 @@ mod tests {
     fn statuses_and_cash() {
         assert_eq!(status_text(Lang::ZhCn, "pending"), "待领取");
         assert_eq!(status_text(Lang::ZhCn, "refunded"), "已退还");
+        assert_eq!(
+            order_status_text(Lang::ZhCn, "collected", "wallet"),
+            "已放入券包"
+        );
+        assert_eq!(
+            order_status_text(Lang::En, "collected", "wallet"),
+            "In your wallet"
+        );
+        assert_eq!(
+            order_status_text(Lang::ZhCn, "collected", "store"),
+            "已领取"
+        );
+        assert_eq!(
+            order_status_text(Lang::ZhCn, "refunded", "wallet"),
+            "已退还"
+        );
         assert_eq!(cash(1250).as_deref(), Some("¥12.50"));
         assert_eq!(cash(0), None);
     }

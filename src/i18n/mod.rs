@@ -66,6 +66,14 @@ impl Lang {
         }
     }
 
+    /// `pick` for text that is not `'static`.
+    pub fn pick_owned(self, zh: &str, en: &str) -> String {
+        match self {
+            Lang::ZhCn => zh.to_string(),
+            Lang::En => en.to_string(),
+        }
+    }
+
     pub fn other(self) -> Self {
         match self {
             Lang::ZhCn => Lang::En,
@@ -88,11 +96,16 @@ pub struct I18n {
 }
 
 impl I18n {
-    /// Reads the saved choice (zh-CN when none) and makes it available to every component.
+    /// Reads the saved choice (the member's own pick), else the language of the browser or
+    /// WeChat, and makes it available to every component.
     pub fn provide() -> Self {
         let saved = storage::get(LANG_KEY).and_then(|t| Lang::from_tag(&t));
+        let lang = saved.unwrap_or_else(|| {
+            let nav = window().navigator();
+            detect(nav.user_agent().ok().as_deref(), nav.language().as_deref())
+        });
         let this = Self {
-            lang: RwSignal::new(saved.unwrap_or(Lang::ZhCn)),
+            lang: RwSignal::new(lang),
         };
         provide_context(this);
         Effect::new(move |_| {
@@ -134,6 +147,21 @@ impl I18n {
     }
 }
 
+/// The language of a first visit. WeChat's in-app browser names the language the member
+/// set in WeChat (`Language/zh_CN`, `Language/en`) in its user agent, which wins over the
+/// system language `navigator.language`; Chinese of any region reads zh-CN, anything else
+/// English. Nothing known: zh-CN.
+pub fn detect(user_agent: Option<&str>, navigator_language: Option<&str>) -> Lang {
+    let wechat = user_agent
+        .and_then(|ua| ua.split("Language/").nth(1))
+        .and_then(|rest| rest.split_whitespace().next());
+    match wechat.or(navigator_language) {
+        Some(tag) if tag.to_ascii_lowercase().starts_with("zh") => Lang::ZhCn,
+        Some(tag) if !tag.is_empty() => Lang::En,
+        _ => Lang::ZhCn,
+    }
+}
+
 /// Replaces `{n}`-style placeholders; templates are ours, so no escaping is needed.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
@@ -170,6 +198,25 @@ mod tests {
             fill("{a} and {b} and {a}", &[("a", "1"), ("b", "2")]),
             "1 and 2 and 1"
         );
+    }
+
+    #[test]
+    fn first_visit_follows_wechat_then_the_browser() {
+        let wechat = |l: &str| {
+            format!("Mozilla/5.0 (iPhone) MicroMessenger/8.0.50 NetType/WIFI Language/{l}")
+        };
+        assert_eq!(detect(Some(&wechat("zh_CN")), Some("en-US")), Lang::ZhCn);
+        assert_eq!(detect(Some(&wechat("en")), Some("zh-CN")), Lang::En);
+        assert_eq!(
+            detect(Some("Mozilla/5.0 Chrome/120"), Some("en-US")),
+            Lang::En
+        );
+        assert_eq!(
+            detect(Some("Mozilla/5.0 Chrome/120"), Some("zh-TW")),
+            Lang::ZhCn
+        );
+        assert_eq!(detect(None, Some("de")), Lang::En);
+        assert_eq!(detect(None, None), Lang::ZhCn);
     }
 
     #[test]

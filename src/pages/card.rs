@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
 use member_core::card_code;
-use member_core::dto::MeView;
+use member_core::dto::{KeepTierView, MeView};
 
 use crate::api;
 use crate::clock;
@@ -57,6 +57,26 @@ fn expiry_date(lang: Lang, last_day: &str) -> String {
         (Lang::En, Some(month)) => format!("{month} {d}, {y}"),
         (Lang::En, None) => last_day.to_string(),
     }
+}
+
+/// The keep line as the member reads it: right after an upgrade it says so, and what
+/// keeps the tier by when; otherwise what is still missing, or that it is kept.
+fn keep_text(lang: Lang, k: &KeepTierView) -> String {
+    use crate::i18n::Text;
+    let key = match (k.upgraded, k.growth_needed > 0) {
+        (true, true) => M::UpgradedKeepNeed,
+        (true, false) => M::UpgradedKeepDone,
+        (false, true) => M::KeepNeed,
+        (false, false) => M::KeepDone,
+    };
+    fill(
+        key.text(lang),
+        &[
+            ("tier", &tier_name(lang, &k.tier.code, &k.tier.name)),
+            ("date", &expiry_date(lang, &k.until)),
+            ("n", &k.growth_needed.to_string()),
+        ],
+    )
 }
 
 fn page_hidden() -> bool {
@@ -216,20 +236,7 @@ pub fn CardPage() -> impl IntoView {
     // Both numbers come from the server's own keep rule (member_core::tier_program::keep).
     let keep = move || {
         let lang = i18n.lang();
-        me.with(|m| {
-            let k = m.as_ref()?.keep.as_ref()?;
-            let tier = tier_name(lang, &k.tier.code, &k.tier.name);
-            let n = k.growth_needed.to_string();
-            let key = if k.growth_needed > 0 {
-                M::KeepNeed
-            } else {
-                M::KeepDone
-            };
-            Some(fill(
-                i18n.t(key),
-                &[("tier", &tier), ("date", &k.until), ("n", &n)],
-            ))
-        })
+        me.with(|m| Some(keep_text(lang, m.as_ref()?.keep.as_ref()?)))
     };
     let unread = move || me.with(|m| m.as_ref().map_or(0, |m| m.notifications_unread));
     let expiring = move || {
@@ -403,6 +410,33 @@ mod tests {
         assert!(key_is_usable(Some("8600012345"), None));
         assert!(key_is_usable(Some("8600012345"), Some("8600012345")));
         assert!(!key_is_usable(Some("8600012345"), Some("8600099999")));
+    }
+
+    #[test]
+    fn keep_line_after_an_upgrade_says_so() {
+        let k = |upgraded, growth_needed| KeepTierView {
+            tier: member_core::dto::TierRef {
+                code: "silver".into(),
+                name: "银卡".into(),
+            },
+            until: "2027-12-06".into(),
+            period_growth: 0,
+            growth_needed,
+            upgraded,
+        };
+        assert_eq!(
+            keep_text(Lang::ZhCn, &k(true, 500)),
+            "已升级为银卡 · 2027年12月6日前累计 500 成长值可保持"
+        );
+        assert_eq!(
+            keep_text(Lang::En, &k(true, 500)),
+            "Upgraded to Silver · earn 500 growth by Dec 6, 2027 to keep it"
+        );
+        assert_eq!(
+            keep_text(Lang::En, &k(false, 120)),
+            "Earn 120 more growth by Dec 6, 2027 to keep Silver"
+        );
+        assert!(!keep_text(Lang::ZhCn, &k(false, 120)).contains("保级银卡："));
     }
 
     #[test]

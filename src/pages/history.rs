@@ -7,24 +7,110 @@ use crate::api;
 use crate::clock::{last_day_before, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
-use crate::i18n::{fill, member::M, I18n, Lang};
+use crate::components::offline::Offline;
+use crate::i18n::{errors, fill, member::M, tier_name, I18n, Lang};
 use crate::member_app::{MemberNav, MemberScreen};
 use crate::nav::Link;
 use crate::session;
+use member_core::money::Cents;
 
 /// A `refund` row takes earned points back (a returned purchase) or, positive, gives
 /// spent points back (a cancelled mall order).
-fn kind_text(lang: Lang, kind: &str, points: i64) -> &'static str {
-    use crate::i18n::Text;
-    let key = match kind {
+fn kind_key(kind: &str, points: i64) -> M {
+    match kind {
         "earn" => M::KindEarn,
         "redeem" => M::KindRedeem,
         "expire" => M::KindExpire,
         "refund" if points > 0 => M::KindReturned,
         "refund" => M::KindRefund,
+        "import" => M::KindImport,
+        "referral" => M::KindReferral,
         _ => M::KindAdjust,
+    }
+}
+
+fn yuan(cents: i64) -> String {
+    Cents::paid(cents).map_or_else(|_| cents.to_string(), Cents::to_yuan_string)
+}
+
+/// Older rows were written as "中文 / English"; the member's half of it.
+fn half(lang: Lang, reason: &str) -> String {
+    match reason.split_once(" / ") {
+        Some((zh, en)) => lang.pick_owned(zh, en),
+        None => reason.to_string(),
+    }
+}
+
+/// A ledger row in the member's words: what it was, and the details (store, amounts,
+/// item, the staff's note). Rows from before the facts were recorded show their kind and
+/// the reason as written.
+pub fn describe(lang: Lang, item: &LedgerItem) -> (String, String) {
+    use crate::i18n::Text;
+    let t = |k: M| k.text(lang);
+    let Some(e) = item.event.as_ref() else {
+        let detail = [
+            item.store_name.clone().unwrap_or_default(),
+            half(lang, &item.reason),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+        return (t(kind_key(&item.kind, item.points)).to_string(), detail);
     };
-    key.text(lang)
+    let item_times = || {
+        e.item.as_ref().map(|i| {
+            fill(
+                t(M::ItemTimes),
+                &[("item", i), ("n", &e.quantity.unwrap_or(1).to_string())],
+            )
+        })
+    };
+    let (key, parts): (M, Vec<Option<String>>) = match e.kind.as_str() {
+        "purchase" => {
+            let paid = e.amount_cents.map(|a| match e.discount_cents {
+                Some(d) if d > 0 => fill(
+                    t(M::PaidWithDiscount),
+                    &[("amount", &yuan(a)), ("discount", &yuan(d))],
+                ),
+                _ => fill(t(M::Paid), &[("amount", &yuan(a))]),
+            });
+            (M::KindPurchase, vec![e.store.clone(), paid])
+        }
+        "refund" => (M::KindRefund, vec![e.store.clone(), e.note.clone()]),
+        "refund_settle" => (M::KindSettle, vec![]),
+        "redeem" => (M::KindRedeem, vec![item_times()]),
+        "redeem_cancel" => (M::KindReturned, vec![item_times()]),
+        "expire" => (
+            M::KindExpire,
+            vec![e
+                .valid_through
+                .as_ref()
+                .map(|d| fill(t(M::ValidThrough), &[("date", d)]))],
+        ),
+        "referral_reward" => (M::KindReferralReward, vec![]),
+        "referral_welcome" => (M::KindReferralWelcome, vec![]),
+        "import" => (M::KindImport, vec![]),
+        "upgrade" => (
+            M::KindUpgrade,
+            vec![e.tier.as_ref().map(|r| {
+                fill(
+                    t(M::UpgradedTo),
+                    &[("tier", &tier_name(lang, &r.code, &r.name))],
+                )
+            })],
+        ),
+        "adjust" => (M::KindAdjust, vec![e.store.clone(), e.note.clone()]),
+        // A kind this version does not know yet: what the row's own kind says.
+        _ => (kind_key(&item.kind, item.points), vec![]),
+    };
+    let detail = parts
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    (t(key).to_string(), detail)
 }
 
 #[component]
@@ -59,6 +145,12 @@ pub fn HistoryPage() -> impl IntoView {
     load(None);
 
     let load_more = { move |_| load(next.get_untracked()) };
+    let offline = Memo::new(move |_| error.with(|e| e.as_deref() == Some(errors::NETWORK)));
+    // Any other failure keeps its own line (the offline state says it all otherwise).
+    let other_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        other_error.set(error.get().filter(|e| e != errors::NETWORK));
+    });
 
     view! {
         <div class="page history-page">
@@ -82,11 +174,7 @@ pub fn HistoryPage() -> impl IntoView {
                                 } else {
                                     item.points.to_string()
                                 };
-                                let detail = [item.store_name.unwrap_or_default(), item.reason]
-                                    .into_iter()
-                                    .filter(|s| !s.is_empty())
-                                    .collect::<Vec<_>>()
-                                    .join(" · ");
+                                let (title, detail) = describe(i18n.lang(), &item);
                                 let expiry = item
                                     .expires_at
                                     .filter(|_| item.kind == "earn")
@@ -96,9 +184,7 @@ pub fn HistoryPage() -> impl IntoView {
                                 view! {
                                     <li class="ledger-row">
                                         <div>
-                                            <div class="ledger-kind">
-                                                {kind_text(i18n.lang(), &item.kind, item.points)}
-                                            </div>
+                                            <div class="ledger-kind">{title}</div>
                                             <div class="subtle small">{detail}</div>
                                             <div class="subtle small">
                                                 {local_time(&item.at)}
@@ -119,21 +205,135 @@ pub fn HistoryPage() -> impl IntoView {
                 <p class="empty" hidden=move || !(loaded_once.get() && items.with(Vec::is_empty))>
                     {i18n.tr(M::HistoryEmpty)}
                 </p>
-                <ErrorText error=error />
+                {move || {
+                    offline
+                        .get()
+                        .then(|| view! { <Offline on_retry=Callback::new(move |_| load(next.get_untracked())) /> })
+                }}
+                <ErrorText error=other_error />
                 <p class="subtle center" hidden=move || !loading.get()>
                     {i18n.tr(M::Loading)}
                 </p>
+                // After a failure the same button tries that page again.
                 <button
+                    id="history-more"
                     type="button"
                     class="button secondary block"
                     hidden=move || {
-                        loading.get() || (next.with(Option::is_none) && error.with(Option::is_none))
+                        loading.get() || offline.get()
+                            || (next.with(Option::is_none) && error.with(Option::is_none))
                     }
                     on:click=load_more
                 >
-                    {i18n.tr(M::LoadMore)}
+                    {move || {
+                        if error.with(Option::is_some) { i18n.t(M::Retry) } else { i18n.t(M::LoadMore) }
+                    }}
                 </button>
             </main>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use member_core::dto::{LedgerEvent, TierRef};
+
+    use super::*;
+
+    fn row(kind: &str, points: i64, reason: &str, event: Option<LedgerEvent>) -> LedgerItem {
+        LedgerItem {
+            kind: kind.into(),
+            points,
+            reason: reason.into(),
+            at: "2026-12-07T05:20:07Z".into(),
+            store_name: Some("旗舰店".into()),
+            expires_at: None,
+            event,
+        }
+    }
+
+    fn ev(kind: &str) -> LedgerEvent {
+        LedgerEvent {
+            kind: kind.into(),
+            store: None,
+            item: None,
+            quantity: None,
+            amount_cents: None,
+            discount_cents: None,
+            tier: None,
+            valid_through: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn facts_in_each_language() {
+        let purchase = row(
+            "earn",
+            90,
+            "消费 ¥90.00（优惠 ¥10.00）",
+            Some(LedgerEvent {
+                store: Some("旗舰店".into()),
+                amount_cents: Some(9000),
+                discount_cents: Some(1000),
+                ..ev("purchase")
+            }),
+        );
+        assert_eq!(
+            describe(Lang::En, &purchase),
+            ("Purchase".into(), "旗舰店 · Paid ¥90.00, ¥10.00 off".into())
+        );
+        assert_eq!(
+            describe(Lang::ZhCn, &purchase),
+            ("消费".into(), "旗舰店 · 实付 ¥90.00，优惠 ¥10.00".into())
+        );
+        let redeem = row(
+            "redeem",
+            -30,
+            "兑换 帆布袋 ×1",
+            Some(LedgerEvent {
+                item: Some("帆布袋".into()),
+                quantity: Some(1),
+                ..ev("redeem")
+            }),
+        );
+        assert_eq!(
+            describe(Lang::En, &redeem),
+            ("Redeemed".into(), "帆布袋 ×1".into())
+        );
+        let upgrade = row(
+            "earn",
+            100,
+            "升级礼 银卡",
+            Some(LedgerEvent {
+                tier: Some(TierRef {
+                    code: "silver".into(),
+                    name: "银卡".into(),
+                }),
+                ..ev("upgrade")
+            }),
+        );
+        assert_eq!(
+            describe(Lang::En, &upgrade),
+            ("Upgrade gift".into(), "Reached Silver".into())
+        );
+    }
+
+    #[test]
+    fn rows_without_facts_show_kind_and_reason() {
+        let old = row(
+            "referral",
+            100,
+            "邀请好友奖励 / Reward for inviting a friend",
+            None,
+        );
+        assert_eq!(
+            describe(Lang::En, &old),
+            (
+                "Referral reward".into(),
+                "旗舰店 · Reward for inviting a friend".into()
+            )
+        );
+        assert_eq!(describe(Lang::ZhCn, &old).1, "旗舰店 · 邀请好友奖励");
     }
 }

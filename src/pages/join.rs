@@ -14,6 +14,7 @@ use member_core::signup::Ask;
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
+use crate::components::signup_form::{ConsentText, FieldErrors, WhyDisabled};
 use crate::i18n::join::{friend_line, J};
 use crate::i18n::{errors, fill, I18n};
 use crate::session;
@@ -73,7 +74,7 @@ pub fn JoinPage() -> impl IntoView {
     let joining = RwSignal::new(false);
     let code_sent = RwSignal::new(false);
     let resend_left = RwSignal::new(0_i64);
-    let error = RwSignal::new(None::<String>);
+    let errs = FieldErrors::new();
 
     let tick = set_interval_with_handle(
         move || {
@@ -91,14 +92,15 @@ pub fn JoinPage() -> impl IntoView {
     });
 
     let send_code = move |_| {
-        error.set(None);
+        errs.clear();
         let Ok(p) = Phone::parse(&phone.get_untracked()) else {
-            error.set(Some(codes::INVALID_PHONE.into()));
+            errs.set(codes::INVALID_PHONE);
             return;
         };
         sending.set(true);
+        let lang = i18n.lang().tag();
         spawn_local(async move {
-            match api::request_otp(p.as_e164()).await {
+            match api::request_otp(p.as_e164(), lang).await {
                 Ok(sent) => {
                     code_sent.set(true);
                     resend_left.set(sent.resend_after_secs.max(1));
@@ -107,7 +109,7 @@ pub fn JoinPage() -> impl IntoView {
                     if e.code() == codes::RATE_LIMITED {
                         resend_left.set(RESEND_SECS);
                     }
-                    error.set(Some(e.code().to_string()));
+                    errs.set(e.code());
                 }
             }
             sending.set(false);
@@ -119,14 +121,14 @@ pub fn JoinPage() -> impl IntoView {
         if joining.get_untracked() || !privacy.get_untracked() {
             return;
         }
-        error.set(None);
+        errs.clear();
         let Ok(p) = Phone::parse(&phone.get_untracked()) else {
-            error.set(Some(codes::INVALID_PHONE.into()));
+            errs.set(codes::INVALID_PHONE);
             return;
         };
         let code = otp.get_untracked().trim().to_string();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            error.set(Some(errors::OTP_FORMAT.into()));
+            errs.set(errors::OTP_FORMAT);
             return;
         }
         let given = |s: RwSignal<String>| {
@@ -155,7 +157,7 @@ pub fn JoinPage() -> impl IntoView {
                     let _ = window().location().replace("/");
                 }
                 Err(e) => {
-                    error.set(Some(e.code().to_string()));
+                    errs.set(e.code());
                     joining.set(false);
                 }
             }
@@ -262,34 +264,39 @@ pub fn JoinPage() -> impl IntoView {
                         {send_label}
                     </button>
                 </div>
+                <ErrorText error=errs.phone class="field-error" texts=errors::mall_error_text />
             </div>
             <p class="notice" role="status" hidden=move || !code_sent.get()>{i18n.tr(J::CodeSent)}</p>
             <label class="field">
                 <span class="field-label">{i18n.tr(J::Code)}</span>
                 <input id="join-otp" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
                     prop:value=otp on:input:target=move |ev| otp.set(ev.target().value()) />
+                <ErrorText error=errs.code class="field-error" texts=errors::mall_error_text />
             </label>
             <label class="field">
                 <span class="field-label">{i18n.tr(J::Name)}</span>
                 <input id="join-name" type="text" autocomplete="name" maxlength="40"
                     prop:value=name on:input:target=move |ev| name.set(ev.target().value()) />
+                <ErrorText error=errs.name class="field-error" texts=errors::mall_error_text />
             </label>
             {extra_fields}
             <label class="check">
                 <input id="join-privacy" type="checkbox" prop:checked=privacy
                     on:change:target=move |ev| privacy.set(ev.target().checked()) />
-                <span>{i18n.tr(J::Privacy)}</span>
+                <ConsentText />
             </label>
+            <ErrorText error=errs.consent class="field-error" texts=errors::mall_error_text />
             <label class="check">
                 <input id="join-marketing" type="checkbox" prop:checked=marketing
                     on:change:target=move |ev| marketing.set(ev.target().checked()) />
                 <span>{i18n.tr(J::Marketing)}</span>
             </label>
-            <ErrorText error=error texts=errors::mall_error_text />
+            <ErrorText error=errs.form texts=errors::mall_error_text />
             <button id="join-submit" type="submit" class="button primary block"
                 disabled=move || !privacy.get() || joining.get()>
                 {move || if joining.get() { i18n.t(J::Joining) } else { i18n.t(J::Join) }}
             </button>
+            <WhyDisabled id="join-why" consent=privacy />
         </form>
     };
 

@@ -9,6 +9,7 @@ use member_core::phone::Phone;
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
+use crate::components::signup_form::{ConsentText, FieldErrors, WhyDisabled};
 use crate::i18n::{errors, fill, member::M, I18n};
 use crate::member_app::{MemberNav, MemberScreen};
 use crate::session;
@@ -43,8 +44,9 @@ pub fn LoginPage() -> impl IntoView {
     let verifying = RwSignal::new(false);
     let resend_left = RwSignal::new(0_i64);
     let code_sent = RwSignal::new(false);
-    // An error code, turned into text at render time so a language switch re-translates it.
-    let error = RwSignal::new(None::<String>);
+    // Error codes, turned into text at render time so a language switch re-translates
+    // them, each shown at the field it is about.
+    let errs = FieldErrors::new();
     let otp_ref = NodeRef::<html::Input>::new();
     let name_ref = NodeRef::<html::Input>::new();
 
@@ -66,14 +68,15 @@ pub fn LoginPage() -> impl IntoView {
     let parsed_phone = move || Phone::parse(&phone.get_untracked()).ok();
 
     let send_code = move |_| {
-        error.set(None);
+        errs.clear();
         let Some(p) = parsed_phone() else {
-            error.set(Some(codes::INVALID_PHONE.into()));
+            errs.set(codes::INVALID_PHONE);
             return;
         };
         sending.set(true);
+        let lang = i18n.lang().tag();
         spawn_local(async move {
-            match api::request_otp(p.as_e164()).await {
+            match api::request_otp(p.as_e164(), lang).await {
                 Ok(sent) => {
                     code_sent.set(true);
                     resend_left.set(if sent.resend_after_secs > 0 {
@@ -89,7 +92,7 @@ pub fn LoginPage() -> impl IntoView {
                     if e.code() == codes::RATE_LIMITED {
                         resend_left.set(RESEND_SECS);
                     }
-                    error.set(Some(e.code().to_string()));
+                    errs.set(e.code());
                 }
             }
             sending.set(false);
@@ -101,14 +104,14 @@ pub fn LoginPage() -> impl IntoView {
         if verifying.get_untracked() || !privacy.get_untracked() {
             return;
         }
-        error.set(None);
+        errs.clear();
         let Some(p) = parsed_phone() else {
-            error.set(Some(codes::INVALID_PHONE.into()));
+            errs.set(codes::INVALID_PHONE);
             return;
         };
         let code = otp.get_untracked().trim().to_string();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            error.set(Some(errors::OTP_FORMAT.into()));
+            errs.set(errors::OTP_FORMAT);
             return;
         }
         let name = name.get_untracked().trim().to_string();
@@ -145,7 +148,7 @@ pub fn LoginPage() -> impl IntoView {
                             let _ = input.focus();
                         }
                     }
-                    error.set(Some(e.code().to_string()));
+                    errs.set(e.code());
                     verifying.set(false);
                 }
             }
@@ -198,6 +201,7 @@ pub fn LoginPage() -> impl IntoView {
                                 {send_label}
                             </button>
                         </div>
+                        <ErrorText error=errs.phone class="field-error" />
                     </div>
                     <p class="notice" role="status" hidden=move || !code_sent.get()>
                         {i18n.tr(M::CodeSent)}
@@ -215,6 +219,7 @@ pub fn LoginPage() -> impl IntoView {
                             prop:value=otp
                             on:input:target=move |ev| otp.set(ev.target().value())
                         />
+                        <ErrorText error=errs.code class="field-error" />
                     </label>
                     <label class="field">
                         <span class="field-label">
@@ -230,6 +235,7 @@ pub fn LoginPage() -> impl IntoView {
                             prop:value=name
                             on:input:target=move |ev| name.set(ev.target().value())
                         />
+                        <ErrorText error=errs.name class="field-error" />
                     </label>
                     <label class="check">
                         <input
@@ -238,8 +244,9 @@ pub fn LoginPage() -> impl IntoView {
                             prop:checked=privacy
                             on:change:target=move |ev| privacy.set(ev.target().checked())
                         />
-                        <span>{i18n.tr(M::PrivacyConsent)}</span>
+                        <ConsentText />
                     </label>
+                    <ErrorText error=errs.consent class="field-error" />
                     <label class="check">
                         <input
                             id="marketing-consent"
@@ -249,7 +256,7 @@ pub fn LoginPage() -> impl IntoView {
                         />
                         <span>{i18n.tr(M::MarketingConsent)}</span>
                     </label>
-                    <ErrorText error=error />
+                    <ErrorText error=errs.form />
                     <button
                         id="verify"
                         type="submit"
@@ -260,6 +267,7 @@ pub fn LoginPage() -> impl IntoView {
                             if verifying.get() { i18n.t(M::Verifying) } else { i18n.t(M::Verify) }
                         }}
                     </button>
+                    <WhyDisabled id="verify-why" consent=privacy />
                 </form>
             </main>
         </div>

@@ -11,7 +11,7 @@ use crate::attempt::{attempt_for, Attempt};
 use crate::clock::{self, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
-use crate::i18n::{errors, fill, mall::cash, mall::status_text, staff::S, I18n};
+use crate::i18n::{errors, fill, mall::cash, mall::order_status_text, staff::S, I18n};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
 use crate::staff_app::{StaffMe, StaffNav, StaffScreen};
@@ -310,7 +310,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
                 <div class="member-main">
                     <div class="member-name">{format_order_code(&m.order_code)}</div>
                     <span id="order-status" class=format!("status status-{}", m.status)>
-                        {status_text(lang, &m.status)}
+                        {order_status_text(lang, &m.status, &m.delivery)}
                     </span>
                 </div>
                 {cash_due.map(|c| view! {

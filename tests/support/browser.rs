@@ -62,6 +62,9 @@ pub fn chrome_options(user_data_dir: &Path) -> serde_json::Value {
             format!("--user-data-dir={}", user_data_dir.display()),
             "--lang=zh-CN",
         ],
+        // Headless Chromium ignores --lang for navigator.language, which the app's first
+        // visit follows; this preference sets it (and Accept-Language).
+        "prefs": { "intl.accept_languages": "zh-CN,zh" },
         // Headless windows are never narrower than 500 px; a phone's viewport needs
         // device emulation.
         "mobileEmulation": {

@@ -142,6 +142,10 @@ wire! {
         pub period_growth: i64,
         /// 0 when the tier is already kept for the next period.
         pub growth_needed: i64,
+        /// The member reached this tier by an upgrade that started this period: the
+        /// line is about keeping a tier just won, not one held for a while.
+        #[serde(default)]
+        pub upgraded: bool,
     }
 
     /// A tier as the benefits comparison shows it.

@@ -53,6 +53,10 @@ pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustRe
         actor: actor.clone(),
         store_id: a.staff_store_id,
         now: a.now,
+        event: Some(member_core::dto::LedgerEvent {
+            note: Some(a.reason.to_string()),
+            ..ledger::event("adjust")
+        }),
     };
     let (mut stmts, after) = if a.points > 0 {
         let rule = ledger::expiry_rule_in(&mut tx).await?;

@@ -532,6 +532,7 @@ where
                     actor: actor.to_string(),
                     store_id: None,
                     now,
+                    event: Some(ledger::event("import")),
                 };
                 let (s, _) = ledger::plan_credit(
                     &entry,

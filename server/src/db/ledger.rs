@@ -10,13 +10,14 @@
 //! read the member's batches, so they must be made under that lock.
 
 use member_core::civil;
+use member_core::dto::LedgerEvent;
 use member_core::points::{allocate, clawback, Batch, ExpiryRule};
 
 use super::batch::{self, Arg, Refusal, Stmt};
 use super::{Backend, Db, DbError, Tx};
 
 /// Who and why, for one ledger row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Entry {
     pub member_id: i64,
     /// `earn`, `redeem`, `expire`, `adjust` or `refund`
@@ -26,6 +27,23 @@ pub struct Entry {
     pub actor: String,
     pub store_id: Option<i64>,
     pub now: i64,
+    /// The facts the member's history words (`reason` is the audit text).
+    pub event: Option<LedgerEvent>,
+}
+
+/// A `LedgerEvent` of `kind` with nothing else known yet.
+pub fn event(kind: &str) -> LedgerEvent {
+    LedgerEvent {
+        kind: kind.into(),
+        store: None,
+        item: None,
+        quantity: None,
+        amount_cents: None,
+        discount_cents: None,
+        tier: None,
+        valid_through: None,
+        note: None,
+    }
 }
 
 const LOCK_SQLITE: &str = "SELECT points FROM members WHERE id = $1";
@@ -52,7 +70,7 @@ pub async fn lock_member(
 
 pub const INSERT_LEDGER: &str =
     "INSERT INTO points_ledger (member_id, kind, points, reason, source_ref, actor, store_id, \
-                                created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                                created_at, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /// The ledger row just inserted for this member: with the member locked no other
 /// transaction adds rows for them, so the highest id is ours (portable, unlike
 /// last_insert_rowid() / lastval()).
@@ -87,6 +105,13 @@ fn ledger_row(entry: &Entry, kind: &'static str, points: i64, reason: String) ->
             Arg::Text(entry.actor.clone()),
             Arg::OptInt(entry.store_id),
             Arg::Int(entry.now),
+            // A plain struct of strings and numbers always serializes.
+            Arg::OptText(
+                entry
+                    .event
+                    .as_ref()
+                    .and_then(|e| serde_json::to_string(e).ok()),
+            ),
         ],
     )
 }
@@ -143,6 +168,7 @@ fn settlement(entry: &Entry, debt: &Debt, settled: i64) -> Vec<Stmt> {
     let row = Entry {
         kind: "refund",
         source_ref: debt.source_ref.clone(),
+        event: Some(event("refund_settle")),
         ..entry.clone()
     };
     vec![
@@ -243,6 +269,10 @@ fn expire_batch(
         actor: "system".into(),
         store_id: None,
         now,
+        event: Some(LedgerEvent {
+            valid_through: Some(civil::iso(member_core::points::last_valid_day(expires_at))),
+            ..event("expire")
+        }),
     };
     vec![
         Stmt::new(

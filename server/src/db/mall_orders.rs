@@ -225,6 +225,7 @@ async fn redeem_once(
         } else {
             "pending".into()
         },
+        delivery: delivery(row.coupon_template_id.is_some()).into(),
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     let actor = format!("member:{}", row.member_no);
@@ -236,6 +237,11 @@ async fn redeem_once(
         actor: actor.clone(),
         store_id: None,
         now: r.now,
+        event: Some(member_core::dto::LedgerEvent {
+            item: Some(row.name.clone()),
+            quantity: Some(r.quantity),
+            ..ledger::event("redeem")
+        }),
     };
 
     let mut stmts = ledger::plan_debit_from(&entry, &batches, cost, None)?;
@@ -367,6 +373,17 @@ pub struct OrderRow {
     pub member_no: String,
     pub member_name: String,
     pub phone: String,
+    /// 1 for a coupon item's order (delivered into the wallet).
+    pub to_wallet: i64,
+}
+
+/// A coupon item goes into the wallet as it is redeemed; anything else is handed over.
+fn delivery(to_wallet: bool) -> &'static str {
+    if to_wallet {
+        "wallet"
+    } else {
+        "store"
+    }
 }
 
 impl OrderRow {
@@ -380,6 +397,7 @@ impl OrderRow {
             points_spent: self.points_spent,
             cash_cents: self.cash_cents,
             status: self.status.clone(),
+            delivery: delivery(self.to_wallet != 0).into(),
             created_at: rfc3339(self.created_at),
             collected_at: self.collected_at.map(rfc3339),
             collected_store_name: self.collected_store_name.clone(),
@@ -393,7 +411,8 @@ const ORDER_SELECT: &str = "SELECT o.id, o.order_code, o.member_id, o.item_id, o
        i.image_url, o.quantity, o.points_spent, o.cash_cents, o.status, o.ledger_id, \
        o.created_at, o.collected_at, s.name AS collected_store_name, o.collected_store_id, \
        o.closed_at, \
-       o.close_reason, m.member_no, m.name AS member_name, m.phone \
+       o.close_reason, m.member_no, m.name AS member_name, m.phone, \
+       CAST(CASE WHEN i.coupon_template_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS to_wallet \
      FROM mall_orders o \
      JOIN mall_items i ON i.id = o.item_id \
      JOIN members m ON m.id = o.member_id \
@@ -601,6 +620,11 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
         actor: actor.clone(),
         store_id: c.store_id,
         now: c.now,
+        event: Some(member_core::dto::LedgerEvent {
+            item: Some(order.item_name.clone()),
+            quantity: Some(order.quantity),
+            ..ledger::event("redeem_cancel")
+        }),
     };
     // First, so that a lost race reads as "closed" (it is the first refusal on SQLite).
     let mut stmts = vec![Stmt::one(

@@ -293,6 +293,10 @@ pub struct LedgerRow {
     pub store_name: Option<String>,
     /// For a credit (earn, positive adjust): when its batch expires, if it does.
     pub expires_at: Option<i64>,
+    /// An order reference or a batch: for staff and audit, never shown to the member.
+    pub source_ref: Option<String>,
+    /// `member_core::dto::LedgerEvent` as JSON; NULL on older rows.
+    pub event: Option<String>,
 }
 
 /// Newest first; `before` is the id of the last row of the previous page. A credit has
@@ -305,7 +309,7 @@ pub async fn ledger_page(
 ) -> Result<Vec<LedgerRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT l.id, l.kind, l.points, l.reason, l.created_at, s.name AS store_name, \
-                b.expires_at \
+                b.expires_at, l.source_ref, l.event \
          FROM points_ledger l LEFT JOIN stores s ON s.id = l.store_id \
          LEFT JOIN points_batches b ON b.ledger_id = l.id \
          WHERE l.member_id = $1 AND l.id < $2 ORDER BY l.id DESC LIMIT $3",

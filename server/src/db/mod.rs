@@ -331,10 +331,11 @@ async fn sqlite_ledger_kinds(pool: &AnyPool) -> Result<(), sqlx::Error> {
                  source_ref TEXT,
                  actor TEXT NOT NULL,
                  store_id INTEGER REFERENCES stores (id),
-                 created_at INTEGER NOT NULL
+                 created_at INTEGER NOT NULL,
+                 event TEXT
              );
-             INSERT INTO points_ledger_new (id, member_id, kind, points, reason, source_ref, actor, store_id, created_at)
-                 SELECT id, member_id, kind, points, reason, source_ref, actor, store_id, created_at FROM points_ledger;
+             INSERT INTO points_ledger_new (id, member_id, kind, points, reason, source_ref, actor, store_id, created_at, event)
+                 SELECT id, member_id, kind, points, reason, source_ref, actor, store_id, created_at, event FROM points_ledger;
              DROP TABLE points_ledger;
              ALTER TABLE points_ledger_new RENAME TO points_ledger;
              CREATE INDEX points_ledger_member ON points_ledger (member_id, id);

@@ -206,6 +206,11 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         actor: actor.clone(),
         store_id: Some(p.store_id),
         now: p.now,
+        event: Some(member_core::dto::LedgerEvent {
+            amount_cents: Some(payable.get()),
+            discount_cents: (discount > 0).then_some(discount),
+            ..ledger::event("purchase")
+        }),
     };
     let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;
     let (credit, settled) =

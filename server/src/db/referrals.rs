@@ -168,7 +168,7 @@ pub async fn release_on_first_purchase(
     let referrer_id = rules.referrer_id;
     let mut statements = Vec::new();
     let source = format!("referral:{friend_id}");
-    let entry = |member_id: i64, reason: &str| Entry {
+    let entry = |member_id: i64, reason: &str, event: &str| Entry {
         member_id,
         kind: "referral",
         reason: reason.into(),
@@ -176,6 +176,7 @@ pub async fn release_on_first_purchase(
         actor: "system:referral".into(),
         store_id: None,
         now,
+        event: Some(ledger::event(event)),
     };
     if rules.friend_points > 0 {
         // The friend's refund debt (if any) is settled by their later credits.
@@ -183,6 +184,7 @@ pub async fn release_on_first_purchase(
             &entry(
                 friend_id,
                 "好友邀请奖励 / Welcome reward for joining by invitation",
+                "referral_welcome",
             ),
             rules.friend_points,
             expires_at,
@@ -196,7 +198,11 @@ pub async fn release_on_first_purchase(
     if rules.referrer_points > 0 {
         let owed = ledger::debt(tx, referrer_id).await?;
         let (s, _) = ledger::plan_credit(
-            &entry(referrer_id, "邀请好友奖励 / Reward for inviting a friend"),
+            &entry(
+                referrer_id,
+                "邀请好友奖励 / Reward for inviting a friend",
+                "referral_reward",
+            ),
             rules.referrer_points,
             expires_at,
             &owed,

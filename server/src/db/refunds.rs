@@ -143,6 +143,10 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         actor: actor.clone(),
         store_id: Some(r.store_id),
         now: r.now,
+        event: Some(member_core::dto::LedgerEvent {
+            note: Some(r.reason.to_string()),
+            ..ledger::event("refund")
+        }),
     };
     let (mut stmts, back) =
         ledger::plan_clawback(&mut tx, &entry, points_share, points_later, own).await?;

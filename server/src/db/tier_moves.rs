@@ -100,6 +100,13 @@ pub fn upgrade(mv: &Move<'_>, up: &Upgrade) -> Vec<Stmt> {
             actor: actor.to_string(),
             store_id: None,
             now,
+            event: Some(member_core::dto::LedgerEvent {
+                tier: Some(member_core::dto::TierRef {
+                    code: code(up.to),
+                    name: name(up.to),
+                }),
+                ..ledger::event("upgrade")
+            }),
         };
         // Refund debt is settled by the purchase's own credit; the gift is paid in full.
         let (credit, _) = ledger::plan_credit(

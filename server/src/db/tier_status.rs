@@ -24,6 +24,16 @@ pub async fn period_sums(
     })
 }
 
+/// The member's latest tier change: its kind (`upgraded`, `kept`, `downgraded`) and time.
+pub async fn last_change(db: &Db, member_id: i64) -> Result<Option<(String, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT kind, at FROM tier_changes WHERE member_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(member_id)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,

@@ -38,6 +38,18 @@ fn otp_mac(state: &AppState, phone: &Phone, code: &str) -> String {
         .mac_hex(OTP_MAC, &format!("{}:{code}", phone.as_e164()))
 }
 
+/// The SMS, in the language the member reads the app in.
+fn otp_text(english: bool, code: &str, minutes: i64) -> String {
+    if english {
+        format!(
+            "[Member Center] Your code is {code}. It is valid for {minutes} minutes. \
+             Don't share it with anyone."
+        )
+    } else {
+        format!("【会员中心】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。")
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/auth/otp", tag = "auth",
     request_body = OtpRequest,
     responses(
@@ -51,11 +63,17 @@ pub async fn send_otp(
     Json(req): Json<OtpRequest>,
 ) -> ApiResult<(StatusCode, Json<OtpSent>)> {
     let phone = parse_phone(&req.phone)?;
+    let english = match req.lang.as_deref() {
+        None | Some("zh-CN") => false,
+        Some("en") => true,
+        Some(_) => {
+            return Err(ApiError::invalid_input(
+                "lang 须为 zh-CN 或 en / lang must be zh-CN or en",
+            ))
+        }
+    };
     let code = crate::crypto::otp_code();
-    let text = format!(
-        "【会员中心】验证码 {code}，{} 分钟内有效，请勿告诉他人。",
-        otp::TTL_SECS / 60
-    );
+    let text = otp_text(english, &code, otp::TTL_SECS / 60);
     db::otp::send(
         &state.db,
         otp::Send {

@@ -2,7 +2,9 @@
 
 use axum::extract::{Query, State};
 use member_core::card_code::{code_at, step_at, step_end, CardKey, STEP_SECS};
-use member_core::dto::{CardCodeView, CardKeyView, ErrorBody, LedgerItem, MeView, PointsHistory};
+use member_core::dto::{
+    CardCodeView, CardKeyView, ErrorBody, LedgerEvent, LedgerItem, MeView, PointsHistory,
+};
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
@@ -109,13 +111,24 @@ pub async fn points_history(
     Ok(Json(PointsHistory {
         items: rows
             .into_iter()
-            .map(|r| LedgerItem {
-                kind: r.kind,
-                points: r.points,
-                reason: r.reason,
-                at: rfc3339(r.created_at),
-                store_name: r.store_name,
-                expires_at: r.expires_at.map(rfc3339),
+            .map(|r| {
+                let event = r
+                    .event
+                    .as_deref()
+                    .and_then(|e| serde_json::from_str::<LedgerEvent>(e).ok())
+                    .map(|e| LedgerEvent {
+                        store: r.store_name.clone(),
+                        ..e
+                    });
+                LedgerItem {
+                    kind: r.kind,
+                    points: r.points,
+                    reason: member_core::points::without_ref(&r.reason, r.source_ref.as_deref()),
+                    at: rfc3339(r.created_at),
+                    store_name: r.store_name,
+                    expires_at: r.expires_at.map(rfc3339),
+                    event,
+                }
             })
             .collect(),
         next,

@@ -10,6 +10,7 @@ pub mod card_check;
 pub mod checkout;
 pub mod claims;
 pub mod dev;
+pub mod documents;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -57,6 +58,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn router(state: AppState, static_dir: &Path) -> Router {
     let mut routes = Router::new()
         .route("/healthz", get(ops::healthz))
+        .route("/privacy", get(documents::privacy))
+        .route("/terms", get(documents::terms))
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/v1/tiers", get(ops::tiers))

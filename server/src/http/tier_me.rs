@@ -49,12 +49,16 @@ async fn keep_view(
         return Ok(None);
     }
     let sums = tier_status::period_sums(&state.db, m.id, start, now.saturating_add(1)).await?;
+    let last = tier_status::last_change(&state.db, m.id).await?;
+    let upgraded =
+        rules::upgraded_this_period(last.as_ref().map(|(k, at)| (k.as_str(), *at)), start);
     Ok(
         rules::keep(program, tier, sums, Some(end)).map(|k| KeepTierView {
             tier: tier_ref(program, k.tier),
             until: civil::iso(k.until),
             period_growth: sums.growth,
             growth_needed: k.growth_needed,
+            upgraded,
         }),
     )
 }
@@ -191,9 +195,14 @@ pub async fn growth(
         .take(PAGE as usize)
         .map(|r| GrowthEventView {
             id: r.id,
+            // A purchase's or refund's note is its order reference: for staff only.
+            note: if matches!(r.kind.as_str(), "purchase" | "refund") {
+                String::new()
+            } else {
+                r.note
+            },
             kind: r.kind,
             growth: r.growth,
-            note: r.note,
             at: rfc3339(r.at),
             counts_until: r.counts_until.map(rfc3339),
         })

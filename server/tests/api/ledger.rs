@@ -185,6 +185,7 @@ async fn redeem_directly(app: &TestApp, member_no: &str, points: i64, now: i64) 
         actor: format!("member:{member_no}"),
         store_id: None,
         now,
+        event: None,
     };
     let stmts = ledger::plan_debit(&mut tx, &entry, points, None)
         .await
@@ -433,6 +434,7 @@ async fn restore_into_an_expired_batch_expires_again(app: TestApp) {
         actor: "staff:cashier".into(),
         store_id: None,
         now: due + 60,
+        event: None,
     };
     let (stmts, back) = ledger::plan_restore(&mut tx, &entry, debit)
         .await

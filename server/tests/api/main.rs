@@ -37,3 +37,4 @@ mod tier_job;
 mod tier_year;
 mod tiers;
 mod wallet;
+mod words;

@@ -71,6 +71,7 @@ pub async fn grant_all(app: &TestApp, grants: &[(&str, i64, Option<i64>)]) {
             actor: "test".into(),
             store_id: None,
             now: app.now(),
+            event: None,
         };
         batch::execute(
             &mut tx,

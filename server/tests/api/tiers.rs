@@ -716,7 +716,7 @@ async fn growth_history_pages_and_is_private(app: TestApp) {
         app.db
             .execute(&format!(
                 "INSERT INTO growth_events (member_id, kind, growth, spend_cents, note, at, counts_until, in_period) \
-                 VALUES ({id}, 'purchase', {n}, 0, 'G-{n}', {}, NULL, 1)",
+                 VALUES ({id}, 'adjust', {n}, 0, 'G-{n}', {}, NULL, 1)",
                 app.now() + n
             ))
             .await;

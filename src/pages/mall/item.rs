@@ -131,6 +131,9 @@ pub fn ItemPage(id: i64) -> impl IntoView {
     let terms = move |item: &MallItem| {
         let lang = i18n.lang();
         let mut lines = vec![match item.kind.as_str() {
+            "voucher" if item.coupon_template_id.is_some() => {
+                i18n.t(Ml::KindWalletVoucher).to_string()
+            }
             "voucher" => i18n.t(Ml::KindVoucher).to_string(),
             "partner" => i18n.t(Ml::KindPartner).to_string(),
             _ => i18n.t(Ml::KindGoods).to_string(),

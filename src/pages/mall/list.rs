@@ -12,6 +12,7 @@ use super::{
 use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
+use crate::components::offline::Offline;
 use crate::i18n::{errors, fill, mall::Ml, wallet::W, I18n};
 use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
@@ -37,6 +38,9 @@ pub fn ListPage() -> impl IntoView {
     };
     // Shown at once when coming back from an item; refreshed either way (stock moves).
     load();
+    let offline = Memo::new(move |_| error.with(|e| e.as_deref() == Some(errors::NETWORK)));
+    let other_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| other_error.set(error.get().filter(|e| e != errors::NETWORK)));
 
     let now = clock::device_unix();
     let visible = Memo::new(move |_| {
@@ -167,8 +171,18 @@ pub fn ListPage() -> impl IntoView {
             <section class="mall-summary">
                 <div>
                     <div class="subtle small">{i18n.tr(Ml::MyPoints)}</div>
-                    <div id="mall-points" class="mall-points">
-                        {move || state.points().map(|p| p.to_string()).unwrap_or_else(|| "—".into())}
+                    <div
+                        id="mall-points"
+                        class="mall-points"
+                        aria-busy=move || (!state.balance_settled.get()).to_string()
+                    >
+                        {move || {
+                            if state.balance_settled.get() {
+                                state.points().map(|p| p.to_string()).unwrap_or_else(|| "—".into())
+                            } else {
+                                i18n.t(Ml::Loading).to_string()
+                            }
+                        }}
                     </div>
                 </div>
                 <div class="mall-summary-links">
@@ -214,11 +228,19 @@ pub fn ListPage() -> impl IntoView {
                 </label>
             </div>
             <main class="mall-main">
-                <ErrorText error=error texts=errors::mall_error_text />
+                {move || {
+                    offline
+                        .get()
+                        .then(|| view! { <Offline on_retry=Callback::new(move |_| {
+                            state.refresh_me();
+                            load();
+                        }) /> })
+                }}
+                <ErrorText error=other_error texts=errors::mall_error_text />
                 <button
                     type="button"
                     class="button secondary block"
-                    hidden=move || error.with(Option::is_none)
+                    hidden=move || other_error.with(Option::is_none)
                     on:click=move |_| load()
                 >
                     {i18n.tr(Ml::Retry)}

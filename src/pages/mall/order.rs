@@ -11,10 +11,11 @@ use super::{MallBar, Thumb};
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::qr::qr_svg;
-use crate::i18n::{errors, fill, mall::status_text, mall::Ml, I18n};
+use crate::i18n::{errors, fill, mall::order_status_text, mall::Ml, I18n};
 use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
+use crate::pages::wallet::Tab;
 
 /// How often a waiting order is looked at again, so the page turns to "collected" while
 /// the member stands at the counter.
@@ -76,6 +77,9 @@ pub fn OrderPage(code: OrderCode) -> impl IntoView {
     let qr = qr_svg(code.as_str(), i18n.t(Ml::OrderCode));
     let status = move || order.with(|o| o.as_ref().map(|o| o.status.clone()).unwrap_or_default());
     let pending = move || status() == "pending";
+    let in_wallet = move || order.with(|o| o.as_ref().is_some_and(|o| o.delivery == "wallet"));
+    let delivery =
+        move || order.with(|o| o.as_ref().map(|o| o.delivery.clone()).unwrap_or_default());
 
     let success = fresh.map(|r| {
         view! {
@@ -113,8 +117,13 @@ pub fn OrderPage(code: OrderCode) -> impl IntoView {
         rows.push(row(Ml::OrderedAt, crate::clock::local_time(&o.created_at)));
         if let Some(at) = o.collected_at.as_deref() {
             let place = o.collected_store_name.clone().unwrap_or_default();
+            let label = if o.delivery == "wallet" {
+                Ml::DeliveredAt
+            } else {
+                Ml::CollectedAt
+            };
             rows.push(row(
-                Ml::CollectedAt,
+                label,
                 format!("{} {place}", crate::clock::local_time(at))
                     .trim()
                     .to_string(),
@@ -144,7 +153,7 @@ pub fn OrderPage(code: OrderCode) -> impl IntoView {
                     <div class="order-code-head">
                         <span class="subtle">{i18n.tr(Ml::OrderCode)}</span>
                         <span id="order-status" class=move || format!("status status-{}", status())>
-                            {move || status_text(i18n.lang(), &status())}
+                            {move || order_status_text(i18n.lang(), &status(), &delivery())}
                         </span>
                     </div>
                     <div id="order-qr" class="qr order-qr" hidden=move || !pending() inner_html=qr></div>
@@ -152,6 +161,12 @@ pub fn OrderPage(code: OrderCode) -> impl IntoView {
                         {format_order_code(code.as_str())}
                     </div>
                     <p class="show-hint" hidden=move || !pending()>{i18n.tr(Ml::ShowToCollect)}</p>
+                </section>
+                <section id="order-in-wallet" class="notice" hidden=move || !(in_wallet() && status() == "collected")>
+                    <p>{i18n.tr(Ml::InWalletNote)}</p>
+                    <Link to=MallScreen::Wallet(Tab::Usable) id="order-wallet-link" class="button secondary">
+                        {i18n.tr(Ml::OpenWallet)}
+                    </Link>
                 </section>
                 {facts}
                 <p class="subtle center" hidden=move || order.with(Option::is_some) || error.with(Option::is_some)>

@@ -7,7 +7,7 @@ use super::{MallBar, Thumb};
 use crate::api;
 use crate::clock::local_time;
 use crate::components::error_text::ErrorText;
-use crate::i18n::{errors, mall::status_text, mall::Ml, I18n};
+use crate::i18n::{errors, mall::order_status_text, mall::Ml, I18n};
 use crate::mall_app::{code_of, MallScreen};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
@@ -47,7 +47,7 @@ pub fn OrdersPage() -> impl IntoView {
                 <div class="subtle small">{local_time(&o.created_at)}</div>
             </div>
             <div class="order-row-side">
-                <span class=format!("status status-{}", o.status)>{status_text(lang, &o.status)}</span>
+                <span class=format!("status status-{}", o.status)>{order_status_text(lang, &o.status, &o.delivery)}</span>
                 <span class="ledger-points minus">{format!("-{}", o.points_spent)}</span>
             </div>
         };
