@@ -774,13 +774,7 @@ async fn fallback_page_exists(base: &str, member: &Client) -> Res {
 
 /// The brand's points rule (admin API): points earned later stay valid for `days` days.
 async fn expire_points_within(base: &str, days: i64) -> Res {
-    let admin = reqwest::Client::builder().cookie_store(true).build()?;
-    admin
-        .post(format!("{base}/api/v1/admin/login"))
-        .json(&serde_json::json!({ "username": "admin", "password": "admin-dev-pass" }))
-        .send()
-        .await?
-        .error_for_status()?;
+    let admin = admin_client(base).await?;
     admin
         .put(format!("{base}/api/v1/admin/points-rules"))
         .json(&serde_json::json!({ "expiry": "days", "n": days }))
