@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what `make run` / `make test` need and skips whatever is already there, so it
 # is cheap to call before every build. Everything comes from the Rust toolchain's own
-# channels (rustup, cargo install) or Debian's packages: no prebuilt binaries from
+# channels (rustup, cargo install), Debian's packages or npm: no prebuilt binaries from
 # anywhere else, because this machine cannot fetch them.
 #
 #   scripts/install-tools.sh          web build tools (wasm32 target, trunk, wasm-bindgen, wasm-opt)
-#   scripts/install-tools.sh --test   the above plus Chromium, ChromeDriver and brotli
+#   scripts/install-tools.sh --test   the above plus Chromium, ChromeDriver, brotli and axe-core
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -117,6 +117,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt_update_once
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# axe-core, the accessibility engine the browser tests inject into every screen
+# (tests/e2e_screens.rs reads target/axe-core/node_modules/axe-core/axe.min.js). An exact
+# version so a new release's rules cannot turn a run red by themselves; under target/ so
+# neither node_modules nor a lockfile lands in the tree.
+AXE_CORE_VERSION=4.10.3
+axe_dir=target/axe-core
+if $want_test && ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$axe_dir/node_modules/axe-core/package.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    missing_npm=(nodejs npm)
+    say "installing Debian packages: ${missing_npm[*]}"
+    apt_update_once
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing_npm[@]}"
+  fi
+  say "installing axe-core $AXE_CORE_VERSION into $axe_dir"
+  mkdir -p "$axe_dir"
+  npm install --prefix "$axe_dir" --no-save --no-package-lock --no-audit --no-fund \
+    --ignore-scripts "axe-core@$AXE_CORE_VERSION" >/dev/null
 fi
 
 say "ok: $(trunk --version), $(wasm-bindgen --version 2>/dev/null || echo 'wasm-bindgen n/a'), $(wasm-opt --version)"

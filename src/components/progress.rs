@@ -6,10 +6,12 @@ pub fn percent(permille: i64) -> String {
     format!("{}.{}%", p / 10, p % 10)
 }
 
-/// A progress bar for a value in permille (0..=1000).
+/// A progress bar for a value in permille (0..=1000), named for screen readers by the
+/// element `labelledby` (the line that says what it measures).
 #[component]
 pub fn ProgressBar(
     #[prop(into)] permille: Signal<i64>,
+    labelledby: &'static str,
     #[prop(optional)] id: Option<&'static str>,
 ) -> impl IntoView {
     view! {
@@ -17,6 +19,7 @@ pub fn ProgressBar(
             id=id
             class="progress"
             role="progressbar"
+            aria-labelledby=labelledby
             aria-valuemin="0"
             aria-valuemax="100"
             aria-valuenow=move || (permille.get().clamp(0, 1000) / 10).to_string()

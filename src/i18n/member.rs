@@ -8,6 +8,9 @@ texts! {
         LangToggleLabel => "Switch to English", "切换到中文";
         Loading => "加载中…", "Loading…";
         Retry => "重试", "Retry";
+        Profile => "个人资料", "Profile";
+        LogoutAsk => "确定在这台设备上退出登录吗？", "Sign out on this device?";
+        Cancel => "取消", "Cancel";
 
         LoginTitle => "登录 / 注册", "Sign in / Join";
         LoginSubtitle => "输入手机号，用短信验证码登录；新用户自动开卡", "Sign in with an SMS code; new customers get a card right away";

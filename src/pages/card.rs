@@ -203,7 +203,10 @@ pub fn CardPage() -> impl IntoView {
         s
     });
 
+    // Sign-out asks first: the button sits among the links a thumb reaches for.
+    let asking = RwSignal::new(false);
     let logout = move |_| {
+        asking.set(false);
         action_error.set(None);
         spawn_local(async move {
             match api::logout().await {
@@ -293,7 +296,7 @@ pub fn CardPage() -> impl IntoView {
                             </div>
                         </div>
                         // Benefits of every tier: a screen of the mall bundle.
-                        <a href="/tiers" id="tiers-link">
+                        <a href="/tiers" id="tiers-link" class="tap">
                             <TierBadge id="tier-name" code=tier_code name=tier_label />
                         </a>
                     </div>
@@ -344,7 +347,7 @@ pub fn CardPage() -> impl IntoView {
                         </a>
                     </div>
                     <div class="tier-progress">
-                        <ProgressBar id="progress" permille=permille />
+                        <ProgressBar id="progress" permille=permille labelledby="next-tier-hint" />
                         <p id="next-tier-hint" class="small">{hint}</p>
                         <p id="keep-line" class="small keep-line" hidden=move || keep().is_none()>
                             {keep}
@@ -356,8 +359,9 @@ pub fn CardPage() -> impl IntoView {
                 </section>
                 // The mall is its own bundle (it would not fit the card's size budget):
                 // plain links, a page load away.
+                // Two columns at most, so the English labels fit a 360 px phone.
                 <nav class="card-actions">
-                    <a id="mall-link" href="/mall/" class="button primary">
+                    <a id="mall-link" href="/mall/" class="button primary wide">
                         {i18n.tr(M::Mall)}
                     </a>
                     <a id="my-orders-link" href="/mall/orders" class="button secondary">
@@ -366,15 +370,46 @@ pub fn CardPage() -> impl IntoView {
                     <a id="invite-link" href="/invite" class="button secondary">
                         {i18n.tr(M::Invite)}
                     </a>
-                </nav>
-                <nav class="card-actions">
                     <Link to=MemberScreen::Points class="button secondary">
                         {i18n.tr(M::PointsHistory)}
                     </Link>
-                    <button id="logout" type="button" class="button ghost" on:click=logout>
+                    // The profile is in the mall bundle too.
+                    <a id="profile-link" href="/profile" class="button secondary">
+                        {i18n.tr(M::Profile)}
+                    </a>
+                    <button
+                        id="logout"
+                        type="button"
+                        class="button ghost wide"
+                        aria-expanded=move || asking.get().to_string()
+                        aria-controls="logout-confirm"
+                        on:click=move |_| asking.set(true)
+                    >
                         {i18n.tr(M::Logout)}
                     </button>
                 </nav>
+                <div
+                    id="logout-confirm"
+                    class="logout-confirm"
+                    role="alertdialog"
+                    aria-labelledby="logout-ask"
+                    hidden=move || !asking.get()
+                >
+                    <p id="logout-ask">{i18n.tr(M::LogoutAsk)}</p>
+                    <div class="card-actions">
+                        <button id="logout-yes" type="button" class="button primary" on:click=logout>
+                            {i18n.tr(M::Logout)}
+                        </button>
+                        <button
+                            id="logout-cancel"
+                            type="button"
+                            class="button secondary"
+                            on:click=move |_| asking.set(false)
+                        >
+                            {i18n.tr(M::Cancel)}
+                        </button>
+                    </div>
+                </div>
                 <ErrorText error=action_error />
             </main>
         }
@@ -384,8 +419,8 @@ pub fn CardPage() -> impl IntoView {
     view! {
         <div class="page card-page">
             <header class="brand-bar">
-                <span class="brand">{i18n.tr(M::Brand)}</span>
-                <a id="inbox-link" href="/inbox" class="bell">
+                <h1 class="brand">{i18n.tr(M::Brand)}</h1>
+                <a id="inbox-link" href="/inbox" class="bell tap">
                     {i18n.tr(M::Inbox)}
                     <span id="inbox-unread" class="count" hidden=move || unread() == 0>
                         {unread}

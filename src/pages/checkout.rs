@@ -788,10 +788,12 @@ pub fn CheckoutPage() -> impl IntoView {
         }
     };
 
+    let form_open = move || member.with(Option::is_some) && result.with(Option::is_none);
+
     view! {
         <div class="page staff checkout-page">
             <header class="brand-bar">
-                <span class="brand">{i18n.tr(S::Title)}</span>
+                <h1 class="brand">{i18n.tr(S::Title)}</h1>
                 <span class="staff-who subtle">
                     {move || {
                         staff
@@ -894,7 +896,10 @@ pub fn CheckoutPage() -> impl IntoView {
                         </div>
                     </section>
                 })}
-                <ErrorText error=error class="big-error" texts=errors::mall_error_text />
+                // While the purchase form is open its errors show by its button instead.
+                <div class="error-slot" hidden=form_open>
+                    <ErrorText error=error class="big-error" texts=errors::mall_error_text />
+                </div>
                 <Show when=move || member.with(Option::is_some)>
                     <section class="member-box">
                         <div class="member-main">
@@ -954,14 +959,19 @@ pub fn CheckoutPage() -> impl IntoView {
                         <ErrorText error=preview_error texts=errors::mall_error_text />
                         {totals_view}
                         {preview_view}
-                        <button
-                            id="record-purchase"
-                            type="submit"
-                            class="button primary block big"
-                            disabled=move || recording.get()
-                        >
-                            {record_label}
-                        </button>
+                        // Sticky: with several coupons the form is taller than a phone,
+                        // and the refusal belongs where the cashier's thumb is.
+                        <div class="record-bar">
+                            <ErrorText error=error class="big-error" texts=errors::mall_error_text />
+                            <button
+                                id="record-purchase"
+                                type="submit"
+                                class="button primary block big"
+                                disabled=move || recording.get()
+                            >
+                                {record_label}
+                            </button>
+                        </div>
                     </form>
                 </Show>
                 {result_view}

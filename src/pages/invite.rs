@@ -77,7 +77,7 @@ pub fn InvitePage() -> impl IntoView {
         <div class="page mall-page invite-page">
             <header class="brand-bar">
                 <a href="/" class="back-link">{move || format!("‹ {}", i18n.t(J::BackToCard))}</a>
-                <span class="brand mall-title">{i18n.tr(J::InviteTitle)}</span>
+                <h1 class="brand mall-title">{i18n.tr(J::InviteTitle)}</h1>
                 <LangToggle />
             </header>
             <main class="mall-main">

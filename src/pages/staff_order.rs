@@ -354,7 +354,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
     view! {
         <div class="page staff checkout-page order-page">
             <header class="brand-bar">
-                <span class="brand">{i18n.tr(S::Title)}</span>
+                <h1 class="brand">{i18n.tr(S::Title)}</h1>
                 <LangToggle />
                 <button id="staff-logout" type="button" class="button ghost small" on:click=logout>
                     {i18n.tr(S::Logout)}

@@ -39,7 +39,7 @@ pub fn StaffSignupCodePage() -> impl IntoView {
     view! {
         <div class="page staff-page">
             <header class="brand-bar">
-                <span class="brand">{i18n.tr(S::SignupCodeTitle)}</span>
+                <h1 class="brand">{i18n.tr(S::SignupCodeTitle)}</h1>
                 <LangToggle />
             </header>
             <StaffTabs active=Tab::SignupCode />

@@ -28,6 +28,15 @@ where
     F: FnOnce(String, Client, Client) -> Fut,
     Fut: Future<Output = Res>,
 {
+    with_app_at(test, browser::WINDOW, journey).await;
+}
+
+/// [`with_app`] with both browsers `window` (CSS px) wide and high.
+pub async fn with_app_at<F, Fut>(test: &str, window: (u32, u32), journey: F)
+where
+    F: FnOnce(String, Client, Client) -> Fut,
+    Fut: Future<Output = Res>,
+{
     if let Some(why) = browser::missing_browser() {
         return browser::skip_or_fail(test, &why);
     }
@@ -55,8 +64,8 @@ where
     let base = format!("http://{}", server.addr);
 
     let driver = browser::ChromeDriver::spawn().unwrap();
-    let member = open_browser(&driver, &tmp.path().join("member-profile")).await;
-    let staff = open_browser(&driver, &tmp.path().join("staff-profile")).await;
+    let member = open_browser_at(&driver, &tmp.path().join("member-profile"), window).await;
+    let staff = open_browser_at(&driver, &tmp.path().join("staff-profile"), window).await;
 
     let mut outcome = journey(base, member.clone(), staff.clone()).await;
     // Every journey also proves the pages run under their Content-Security-Policy: a
@@ -83,12 +92,20 @@ where
 }
 
 pub async fn open_browser(driver: &browser::ChromeDriver, profile: &Path) -> Client {
+    open_browser_at(driver, profile, browser::WINDOW).await
+}
+
+pub async fn open_browser_at(
+    driver: &browser::ChromeDriver,
+    profile: &Path,
+    window: (u32, u32),
+) -> Client {
     std::fs::create_dir_all(profile).unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "chrome".into());
     caps.insert(
         "goog:chromeOptions".into(),
-        browser::chrome_options(profile),
+        browser::chrome_options_at(profile, window),
     );
     // Keeps the console, read back when the journey fails.
     caps.insert(

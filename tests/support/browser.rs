@@ -48,7 +48,11 @@ pub fn free_port() -> std::io::Result<u16> {
 
 /// `goog:chromeOptions` for a fresh headless profile in a phone-sized window.
 pub fn chrome_options(user_data_dir: &Path) -> serde_json::Value {
-    let (w, h) = WINDOW;
+    chrome_options_at(user_data_dir, WINDOW)
+}
+
+/// `goog:chromeOptions` for a fresh headless profile in a `(width, height)` CSS px phone.
+pub fn chrome_options_at(user_data_dir: &Path, (w, h): (u32, u32)) -> serde_json::Value {
     serde_json::json!({
         "binary": chromium_bin(),
         "args": [

@@ -274,7 +274,9 @@ pub fn ItemPage(id: i64) -> impl IntoView {
                             id="qty-plus"
                             type="button"
                             aria-label=i18n.tr(Ml::More)
-                            disabled=move || quantity.get() >= most.get() || busy.get()
+                            // Braced: a bare `>=` ends the tag inside `view!` and the rest
+                            // of the attribute becomes the button's text.
+                            disabled=move || { quantity.get() >= most.get() || busy.get() }
                             on:click=move |_| quantity.update(|q| *q = (*q + 1).min(most.get_untracked()))
                         >
                             "+"

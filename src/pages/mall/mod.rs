@@ -195,7 +195,7 @@ pub fn MallBar(title: Ml, #[prop(optional)] back_to_list: bool) -> impl IntoView
     view! {
         <header class="brand-bar">
             {back}
-            <span class="brand mall-title">{i18n.tr(title)}</span>
+            <h1 class="brand mall-title">{i18n.tr(title)}</h1>
             <LangToggle />
         </header>
     }

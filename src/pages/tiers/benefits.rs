@@ -245,7 +245,8 @@ pub fn BenefitsPage() -> impl IntoView {
                 <p id="tier-next">{next}</p>
                 {keep.map(|k| view! { <p id="tier-keep" class="keep-line">{k}</p> })}
             </section>
-            <ul id="tier-cols" class="tier-cols">
+            // It scrolls sideways on a phone: focusable, so a keyboard can scroll it too.
+            <ul id="tier-cols" class="tier-cols" tabindex="0" aria-label=i18n.tr(T::TiersTitle)>
                 {s.tiers
                     .iter()
                     .map(|t| view! { <TierColumn t=t.clone() current=t.code == current /> })

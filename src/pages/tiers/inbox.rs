@@ -72,7 +72,7 @@ pub fn InboxPage() -> impl IntoView {
         view! {
             <li class=if n.read { "message" } else { "message unread" } data-kind=n.kind.clone()>
                 <div class="message-text">
-                    {(!n.read).then(|| view! { <span class="dot" aria-label=i18n.t(T::Unread)></span> })}
+                    {(!n.read).then(|| view! { <span class="dot" role="img" aria-label=i18n.t(T::Unread)></span> })}
                     {text}
                 </div>
                 <div class="small subtle">{clock::local_time(&n.at)}</div>

@@ -22,7 +22,7 @@ pub fn TierBar(title: T) -> impl IntoView {
             <a href="/" class="back-link" id="back-to-card">
                 {move || format!("‹ {}", i18n.t(T::BackToCard))}
             </a>
-            <span class="brand mall-title">{i18n.tr(title)}</span>
+            <h1 class="brand mall-title">{i18n.tr(title)}</h1>
             <LangToggle />
         </header>
     }

@@ -76,7 +76,12 @@ pub fn WalletPage(tab: Tab) -> impl IntoView {
             })
         };
         view! {
-            <Link to=MallScreen::Wallet(t) id=id class=if t == tab { "wallet-tab active" } else { "wallet-tab" }>
+            <Link
+                to=MallScreen::Wallet(t)
+                id=id
+                class=if t == tab { "wallet-tab active" } else { "wallet-tab" }
+                attr:aria-current=(t == tab).then_some("page")
+            >
                 <span>{i18n.tr(label)}</span>
                 <span class="tab-count">{move || count().map(|n| n.to_string())}</span>
             </Link>
@@ -172,7 +177,9 @@ pub fn WalletPage(tab: Tab) -> impl IntoView {
     view! {
         <div class="page mall-page wallet-page">
             <WalletBar title=W::Title back=None />
-            <nav class="wallet-tabs" role="tablist">
+            // Links to three screens, not tabs of one: no tablist role (it would need
+            // tab children and arrow-key handling).
+            <nav class="wallet-tabs" aria-label=i18n.tr(W::Coupons)>
                 {Tab::ALL.into_iter().map(tab_link).collect_view()}
             </nav>
             <main class="mall-main">

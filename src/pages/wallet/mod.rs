@@ -57,7 +57,7 @@ pub fn WalletBar(title: W, back: Option<MallScreen>) -> impl IntoView {
     view! {
         <header class="brand-bar">
             {back}
-            <span class="brand mall-title">{i18n.tr(title)}</span>
+            <h1 class="brand mall-title">{i18n.tr(title)}</h1>
             <LangToggle />
         </header>
     }
