@@ -395,10 +395,15 @@ async fn tick_stacking(staff: &Client, n: usize) -> Res {
         }
         if ours.len() == n {
             for row in ours {
-                row.find(Locator::Css(".coupon-check"))
-                    .await?
-                    .click()
+                let tick = row.find(Locator::Css(".coupon-check")).await?;
+                // Clear of the sticky Record purchase bar, where a thumb would tap it.
+                staff
+                    .execute(
+                        "arguments[0].scrollIntoView({ block: 'center' });",
+                        vec![serde_json::to_value(&tick)?],
+                    )
                     .await?;
+                tick.click().await?;
             }
             return Ok(());
         }
@@ -490,9 +495,10 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
     find(member, "#card-qr svg").await?;
     let member_no = digits(&wait_text(member, "#member-no", |t| !digits(t).is_empty()).await?);
     let till = till_client(base).await?;
+    let spent = card_code_of(member).await?;
     till.post(format!("{base}/api/v1/staff/purchases"))
         .header("Idempotency-Key", "e2e-screens-600")
-        .json(&json!({ "code": card_code_of(member).await?, "amount_cents": 60_000, "order_ref": "E2E-S1" }))
+        .json(&json!({ "code": spent, "amount_cents": 60_000, "order_ref": "E2E-S1" }))
         .send()
         .await?
         .error_for_status()?;
@@ -566,7 +572,14 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
     check.both(staff, "staff checkout").await?;
     member.goto(&format!("{base}/")).await?;
     find(member, "#card-qr svg").await?;
-    scan(staff, &card_code_of(member).await?).await?;
+    // A code is spent once: wait for the card's next one after the 600-yuan purchase.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut fresh = card_code_of(member).await?;
+    while fresh == spent && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fresh = card_code_of(member).await?;
+    }
+    scan(staff, &fresh).await?;
     find(staff, "#member-name").await?;
     check.both(staff, "staff checkout, member shown").await?;
     let amount = find(staff, "#amount").await?;
