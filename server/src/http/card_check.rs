@@ -136,9 +136,9 @@ pub(super) async fn check(
         Ok(scanned) => Ok(Checked {
             scanned: Some(scanned),
         }),
-        Err(Refusal::Code(CardCodeError::Replayed)) if usage == Use::Spend => Ok(Checked {
-            scanned: None,
-        }),
+        Err(Refusal::Code(CardCodeError::Replayed)) if usage == Use::Spend => {
+            Ok(Checked { scanned: None })
+        }
         Err(Refusal::Code(e)) => Err(card_code(e)),
         Err(Refusal::Api(e)) => Err(e),
     }
