@@ -4,12 +4,12 @@
 // /staff/ alone even though its scope is "/".
 //
 // Two app shells, each with its own index.html and hashed assets:
-// - the member app "/": navigations to member pages (/, /login, /points, ...: any path
+// - the member app "/": navigations to member pages (/, /login, ...: any path
 //   outside /staff/, /mall/ and /api/, other than /healthz and /metrics, whose last
 //   segment has no dot; the server answers them all with the same index.html), other
 //   than the mall's paths below;
 // - the points mall "/mall/": navigations under /mall/, /coupons, /claim, /profile,
-//   /tiers, /growth and /inbox
+//   /tiers, /growth, /inbox and /points
 //   (the server answers them with dist/mall/index.html).
 // Navigations are stale-while-revalidate: the cached shell answers at once and a fresh
 // copy replaces it in the background. Trunk's content-hashed files (member-<hex>.js,
@@ -39,7 +39,7 @@ const SHELLS = {
 // The mall bundle also answers the coupon wallet, claim links, the profile and the tier
 // screens (the
 // server's static_files.rs APPS).
-const MALL_PATHS = /^\/(?:mall|coupons|claim|profile|tiers|growth|inbox|join|invite)(?:\/|$)/;
+const MALL_PATHS = /^\/(?:mall|coupons|claim|profile|tiers|growth|inbox|points|join|invite)(?:\/|$)/;
 
 function shellOf(path) {
   return MALL_PATHS.test(path) ? "/mall/" : "/";

@@ -11,6 +11,7 @@ use crate::api::{self, ApiError};
 use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
 use crate::order_code::OrderCode;
+use crate::pages::history::HistoryPage;
 use crate::pages::invite::InvitePage;
 use crate::pages::join::JoinPage;
 use crate::pages::mall::{item::ItemPage, list::ListPage, order::OrderPage, orders::OrdersPage};
@@ -67,6 +68,8 @@ pub enum MallScreen {
     /// Tiers and benefits side by side, tasks and check-in.
     Tiers,
     Growth,
+    /// The points history.
+    Points,
     Inbox,
     /// In-store sign-up from a scanned code or a friend's invitation (`/join?c=…&ref=…`).
     Join,
@@ -96,6 +99,7 @@ impl Screens for MallScreen {
             "/profile" => return Self::Profile,
             "/tiers" => return Self::Tiers,
             "/growth" => return Self::Growth,
+            "/points" => return Self::Points,
             "/inbox" => return Self::Inbox,
             "/join" => return Self::Join,
             "/invite" => return Self::Invite,
@@ -132,6 +136,7 @@ impl Screens for MallScreen {
             Self::Profile => "/profile".to_string(),
             Self::Tiers => "/tiers".to_string(),
             Self::Growth => "/growth".to_string(),
+            Self::Points => "/points".to_string(),
             Self::Inbox => "/inbox".to_string(),
             Self::Join => "/join".to_string(),
             Self::Invite => "/invite".to_string(),
@@ -258,6 +263,7 @@ pub fn MallApp() -> impl IntoView {
         MallScreen::Profile => view! { <ProfilePage /> }.into_any(),
         MallScreen::Tiers => view! { <BenefitsPage /> }.into_any(),
         MallScreen::Growth => view! { <GrowthPage /> }.into_any(),
+        MallScreen::Points => view! { <HistoryPage /> }.into_any(),
         MallScreen::Inbox => view! { <InboxPage /> }.into_any(),
         MallScreen::Join => view! { <JoinPage /> }.into_any(),
         MallScreen::Invite => view! { <InvitePage /> }.into_any(),
@@ -289,6 +295,7 @@ mod tests {
             MallScreen::Profile,
             MallScreen::Tiers,
             MallScreen::Growth,
+            MallScreen::Points,
             MallScreen::Inbox,
             MallScreen::Join,
             MallScreen::Invite,

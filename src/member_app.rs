@@ -1,23 +1,22 @@
-//! Root of the member bundle: sign-in, e-card, points history.
+//! Root of the member bundle: sign-in and the e-card (the points history is in the mall
+//! bundle, like the tier pages, to keep the card's first load small).
 
 use leptos::prelude::*;
 
 use crate::i18n::I18n;
 use crate::nav::{Nav, Screens};
-use crate::pages::{card::CardPage, history::HistoryPage, login::LoginPage};
+use crate::pages::{card::CardPage, login::LoginPage};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemberScreen {
     Card,
     Login,
-    Points,
 }
 
 impl Screens for MemberScreen {
     fn from_path(path: &str) -> Self {
         match path.trim_end_matches('/') {
             "/login" => Self::Login,
-            "/points" => Self::Points,
             // Unknown paths show the card (which sends a signed-out visitor to sign in).
             _ => Self::Card,
         }
@@ -27,7 +26,6 @@ impl Screens for MemberScreen {
         let path = match self {
             Self::Card => "/",
             Self::Login => "/login",
-            Self::Points => "/points",
         };
         path.to_string()
     }
@@ -42,7 +40,6 @@ pub fn MemberApp() -> impl IntoView {
     move || match nav.current() {
         MemberScreen::Card => view! { <CardPage /> }.into_any(),
         MemberScreen::Login => view! { <LoginPage /> }.into_any(),
-        MemberScreen::Points => view! { <HistoryPage /> }.into_any(),
     }
 }
 
@@ -59,14 +56,9 @@ mod tests {
 
     #[test]
     fn paths_round_trip() {
-        for s in [
-            MemberScreen::Card,
-            MemberScreen::Login,
-            MemberScreen::Points,
-        ] {
+        for s in [MemberScreen::Card, MemberScreen::Login] {
             assert_eq!(MemberScreen::from_path(&s.path()), s);
         }
-        assert_eq!(MemberScreen::from_path("/points/"), MemberScreen::Points);
         assert_eq!(MemberScreen::from_path("/nope"), MemberScreen::Card);
     }
 }

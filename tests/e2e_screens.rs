@@ -382,36 +382,62 @@ async fn issue_coupons(base: &str, admin: &reqwest::Client, member_no: &str, n: 
 /// Ticks the `n` coupons `issue_coupons` gave (the dev seed's welcome gifts stay
 /// unticked: they do not stack).
 async fn tick_stacking(staff: &Client, n: usize) -> Res {
+    // The list is on screen from the look-up on (the preview answers an empty basket) and
+    // is drawn again when the typed amount's preview arrives: tick until both rows say
+    // ticked twice in a row, so a tap on a row being replaced is tapped again.
     let deadline = Instant::now() + WAIT;
+    let mut steady = 0;
     loop {
         let mut ours = Vec::new();
         for row in staff
             .find_all(Locator::Css("#coupon-list .checkout-coupon"))
             .await?
         {
-            if row.text().await?.contains("叠加券") {
+            if row.text().await.unwrap_or_default().contains("叠加券") {
                 ours.push(row);
             }
         }
         if ours.len() == n {
+            let mut all = true;
             for row in ours {
-                let tick = row.find(Locator::Css(".coupon-check")).await?;
+                let class = row.attr("class").await.ok().flatten().unwrap_or_default();
+                if class.split(' ').any(|c| c == "ticked") {
+                    continue;
+                }
+                all = false;
+                let Ok(tick) = row.find(Locator::Css(".coupon-check")).await else {
+                    continue;
+                };
                 // Clear of the sticky Record purchase bar, where a thumb would tap it.
-                staff
+                let _ = staff
                     .execute(
                         "arguments[0].scrollIntoView({ block: 'center' });",
                         vec![serde_json::to_value(&tick)?],
                     )
-                    .await?;
-                tick.click().await?;
+                    .await;
+                let _ = tick.click().await;
             }
-            return Ok(());
+            steady = if all { steady + 1 } else { 0 };
+            if steady >= 2 {
+                return Ok(());
+            }
         }
         if Instant::now() > deadline {
-            return Err(format!("{} of the member's {n} coupons at the till", ours.len()).into());
+            return Err(format!(
+                "{} of the member's {n} coupons ticked at the till",
+                ours_len(staff).await
+            )
+            .into());
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+async fn ours_len(staff: &Client) -> usize {
+    staff
+        .find_all(Locator::Css("#coupon-list .checkout-coupon.ticked"))
+        .await
+        .map_or(0, |v| v.len())
 }
 
 async fn card_code_of(member: &Client) -> Res<String> {

@@ -19,7 +19,6 @@ use crate::components::{
 };
 use crate::i18n::{fill, member::M, tier_name, I18n, Lang};
 use crate::member_app::{MemberNav, MemberScreen};
-use crate::nav::Link;
 use crate::session;
 
 /// Records when the QR code first appeared (read by the time-to-card benchmark).
@@ -370,9 +369,11 @@ pub fn CardPage() -> impl IntoView {
                     <a id="invite-link" href="/invite" class="button secondary">
                         {i18n.tr(M::Invite)}
                     </a>
-                    <Link to=MemberScreen::Points class="button secondary">
+                    // The history is in the mall bundle: it words every ledger line in
+                    // both languages, which the card's first load need not carry.
+                    <a id="history-link" href="/points" class="button secondary">
                         {i18n.tr(M::PointsHistory)}
-                    </Link>
+                    </a>
                     // The profile is in the mall bundle too.
                     <a id="profile-link" href="/profile" class="button secondary">
                         {i18n.tr(M::Profile)}

@@ -9,9 +9,6 @@ use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::components::offline::Offline;
 use crate::i18n::{errors, fill, member::M, tier_name, I18n, Lang};
-use crate::member_app::{MemberNav, MemberScreen};
-use crate::nav::Link;
-use crate::session;
 use member_core::money::Cents;
 
 /// A `refund` row takes earned points back (a returned purchase) or, positive, gives
@@ -116,7 +113,6 @@ pub fn describe(lang: Lang, item: &LedgerItem) -> (String, String) {
 #[component]
 pub fn HistoryPage() -> impl IntoView {
     let i18n = I18n::get();
-    let nav = MemberNav::get();
     let items = RwSignal::new(Vec::<LedgerItem>::new());
     let next = RwSignal::new(None::<String>);
     let loading = RwSignal::new(true);
@@ -133,10 +129,7 @@ pub fn HistoryPage() -> impl IntoView {
                     next.set(page.next);
                     loaded_once.set(true);
                 }
-                Err(e) if e.is_unauthenticated() => {
-                    session::clear();
-                    nav.replace(MemberScreen::Login);
-                }
+                Err(e) if e.is_unauthenticated() => crate::mall_app::to_sign_in(),
                 Err(e) => error.set(Some(e.code().to_string())),
             }
             loading.set(false);
@@ -155,9 +148,9 @@ pub fn HistoryPage() -> impl IntoView {
     view! {
         <div class="page history-page">
             <header class="brand-bar">
-                <Link to=MemberScreen::Card class="back-link">
+                <a href="/" class="back-link">
                     {move || format!("‹ {}", i18n.t(M::BackToCard))}
-                </Link>
+                </a>
                 <LangToggle />
             </header>
             <main class="panel">

@@ -55,7 +55,7 @@ pub fn service(
 /// Page paths (first segment) served by a bundle in its own folder of `dist/`. The coupon
 /// wallet, claim links, the profile and the tier screens are screens of the mall bundle, at short paths
 /// (a claim link is printed as a QR code).
-const APPS: [(&str, &str); 10] = [
+const APPS: [(&str, &str); 11] = [
     ("staff", "staff"),
     ("mall", "mall"),
     ("coupons", "mall"),
@@ -63,6 +63,7 @@ const APPS: [(&str, &str); 10] = [
     ("profile", "mall"),
     ("tiers", "mall"),
     ("growth", "mall"),
+    ("points", "mall"),
     ("inbox", "mall"),
     ("join", "mall"),
     ("invite", "mall"),
@@ -113,7 +114,7 @@ mod tests {
         assert_eq!(app_of("/mall/orders/ABCDEFGHJK"), Some("mall"));
         assert_eq!(app_of("/mall"), Some("mall"));
         assert_eq!(app_of("/mallard"), None);
-        assert_eq!(app_of("/points"), None);
+        assert_eq!(app_of("/points"), Some("mall"));
         assert_eq!(app_of("/"), None);
     }
 

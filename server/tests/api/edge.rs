@@ -489,7 +489,7 @@ fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
 
 async fn pages_and_api_answers_carry_security_headers(app: TestApp) {
     let c = app.client();
-    for path in ["/", "/points", "/staff/", "/index.html"] {
+    for path in ["/", "/login", "/staff/", "/index.html"] {
         let resp = c.get(path).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert!(header(&resp, "content-type").starts_with("text/html"));
