@@ -158,8 +158,26 @@ impl Checker {
         let lang = c
             .execute("return document.documentElement.lang;", vec![])
             .await?;
-        let at = format!("{screen} [{}]", lang.as_str().unwrap_or("?"));
+        let lang = lang.as_str().unwrap_or("?");
+        let at = format!("{screen} [{lang}]");
         self.screens += 1;
+        // Every screen in both languages at the narrow width, for docs/ (on request).
+        let slug: String = screen
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let slug = slug
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        screenshot(c, &format!("screens/{slug}-{}-{lang}.png", self.width)).await?;
 
         let wide = c.execute(OVERFLOW_JS, vec![json!(self.width)]).await?;
         for w in wide.as_array().into_iter().flatten() {
@@ -380,14 +398,12 @@ async fn issue_coupons(base: &str, admin: &reqwest::Client, member_no: &str, n: 
 }
 
 /// Ticks the `n` coupons `issue_coupons` gave (the dev seed's welcome gifts stay
-/// unticked: they do not stack).
+/// unticked: they do not stack), each with one tap, then retypes the amount: the rows must
+/// stay the same elements, ticked, while the fresh preview comes in — a row drawn anew
+/// under the cashier's thumb swallows the tap.
 async fn tick_stacking(staff: &Client, n: usize) -> Res {
-    // The list is on screen from the look-up on (the preview answers an empty basket) and
-    // is drawn again when the typed amount's preview arrives: tick until both rows say
-    // ticked twice in a row, so a tap on a row being replaced is tapped again.
     let deadline = Instant::now() + WAIT;
-    let mut steady = 0;
-    loop {
+    let ours = loop {
         let mut ours = Vec::new();
         for row in staff
             .find_all(Locator::Css("#coupon-list .checkout-coupon"))
@@ -398,39 +414,50 @@ async fn tick_stacking(staff: &Client, n: usize) -> Res {
             }
         }
         if ours.len() == n {
-            let mut all = true;
-            for row in ours {
-                let class = row.attr("class").await.ok().flatten().unwrap_or_default();
-                if class.split(' ').any(|c| c == "ticked") {
-                    continue;
-                }
-                all = false;
-                let Ok(tick) = row.find(Locator::Css(".coupon-check")).await else {
-                    continue;
-                };
-                // Clear of the sticky Record purchase bar, where a thumb would tap it.
-                let _ = staff
-                    .execute(
-                        "arguments[0].scrollIntoView({ block: 'center' });",
-                        vec![serde_json::to_value(&tick)?],
-                    )
-                    .await;
-                let _ = tick.click().await;
-            }
-            steady = if all { steady + 1 } else { 0 };
-            if steady >= 2 {
-                return Ok(());
-            }
+            break ours;
         }
         if Instant::now() > deadline {
-            return Err(format!(
-                "{} of the member's {n} coupons ticked at the till",
-                ours_len(staff).await
-            )
-            .into());
+            return Err(format!("{} of the member's {n} coupons listed", ours.len()).into());
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for row in &ours {
+        let tick = row.find(Locator::Css(".coupon-check")).await?;
+        // Clear of the sticky Record purchase bar, where a thumb would tap it; marked, so
+        // a row drawn anew is told from the one tapped.
+        staff
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' }); arguments[1].e2eTapped = true;",
+                vec![serde_json::to_value(&tick)?, serde_json::to_value(row)?],
+            )
+            .await?;
+        tick.click().await?;
     }
+    let amount = find(staff, "#amount").await?;
+    // "100" becomes "10" and "100" again: two previews, the same basket.
+    amount.send_keys("\u{e003}").await?;
+    amount.send_keys("0").await?;
+    // The debounced preview of the retyped amount goes out and answers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let kept: Value = staff
+        .execute(
+            "return [...document.querySelectorAll('#coupon-list .checkout-coupon')] \
+               .filter(r => r.e2eTapped).map(r => r.classList.contains('ticked') \
+               && r.querySelector('.coupon-check').checked);",
+            vec![],
+        )
+        .await?;
+    let kept = kept.as_array().cloned().unwrap_or_default();
+    if kept.len() != n || kept.iter().any(|k| k != &json!(true)) {
+        return Err(format!(
+            "after one tap each and a fresh preview, {} of the {n} tapped coupon rows are still \
+             on screen ({kept:?}: ticked and checked); {} rows ticked in all",
+            kept.len(),
+            ours_len(staff).await
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn ours_len(staff: &Client) -> usize {

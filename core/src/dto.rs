@@ -974,6 +974,23 @@ wire! {
     }
 }
 
+impl LedgerEvent {
+    /// An event of `kind` with none of its facts known yet.
+    pub fn of(kind: &str) -> Self {
+        Self {
+            kind: kind.into(),
+            store: None,
+            item: None,
+            quantity: None,
+            amount_cents: None,
+            discount_cents: None,
+            tier: None,
+            valid_through: None,
+            note: None,
+        }
+    }
+}
+
 impl CouponBenefit {
     /// The rule form, or `None` when the fields don't make a valid benefit.
     pub fn to_benefit(&self) -> Option<crate::coupons::Benefit> {

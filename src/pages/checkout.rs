@@ -24,9 +24,9 @@ use crate::api::{self, ApiError};
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::components::{lang_toggle::LangToggle, tier_badge::TierBadge};
-use crate::i18n::{coupons as words, errors, fill, staff::S, tier_name, I18n};
+use crate::i18n::{coupons as words, errors, fill, staff::S, tier_name, I18n, Lang};
 use crate::order_code::OrderCode;
-use crate::pages::staff_order::{StaffTabs, Tab};
+use crate::pages::staff_order::{StaffSignOut, StaffTabs, Tab};
 use crate::staff_app::{StaffNav, StaffScreen};
 
 /// What the cashier entered for one purchase. A retry reuses the previous attempt (and so
@@ -144,6 +144,62 @@ const PREVIEW_DEBOUNCE: Duration = Duration::from_millis(400);
 
 /// The member's coupons as the rules see them (a coupon the app cannot read is left out:
 /// it cannot be offered).
+/// What one coupon row of the till shows.
+#[derive(Clone, Debug, PartialEq)]
+struct RowShown {
+    class: String,
+    on: bool,
+    unusable: bool,
+    big: String,
+    name: String,
+    terms: Vec<String>,
+    reason: Option<String>,
+}
+
+/// The row of coupon `c` for this basket (`typed`: an amount has been entered, so its
+/// minimum spend is held against it), ticked or not.
+fn row_shown(lang: Lang, c: &CheckoutCoupon, till: &Till<'_>, typed: bool, on: bool) -> RowShown {
+    let refusal = match c.coupon.to_held().as_ref().map(|h| coupons::check(h, till)) {
+        Some(Ok(())) => None,
+        Some(Err(Refusal::MinSpend { .. })) if !typed => None,
+        Some(Err(r)) => Some(r.code().to_string()),
+        None => Some(c.refusal.clone().unwrap_or_default()),
+    };
+    let reason = refusal
+        .as_deref()
+        .map(|code| words::refusal_text(lang, code, c.coupon.min_spend_cents));
+    let unusable = reason.is_some();
+    let mut class = "checkout-coupon".to_string();
+    if unusable {
+        class.push_str(" unusable");
+    }
+    if on {
+        class.push_str(" ticked");
+    }
+    let terms = [
+        Some(words::min_spend(lang, c.coupon.min_spend_cents)),
+        words::benefit_note(lang, &c.coupon.benefit),
+        Some(words::validity_text(
+            lang,
+            c.coupon.valid_from_ts,
+            c.coupon.expires_ts,
+            till.now,
+        )),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    RowShown {
+        class,
+        on,
+        unusable,
+        big: words::benefit_big(lang, &c.coupon.benefit),
+        name: c.coupon.name.clone(),
+        terms,
+        reason,
+    }
+}
+
 fn held_of(list: &[CheckoutCoupon]) -> Vec<Held> {
     list.iter().filter_map(|c| c.coupon.to_held()).collect()
 }
@@ -542,13 +598,6 @@ pub fn CheckoutPage() -> impl IntoView {
         focus(scan_ref);
     };
 
-    let logout = move |_| {
-        spawn_local(async move {
-            let _ = api::staff_logout().await;
-            to_login();
-        });
-    };
-
     let payable = move || {
         local_quote.with(|q| match q {
             Some((_, Ok(q))) => Some(q.payable_cents),
@@ -581,86 +630,79 @@ pub fn CheckoutPage() -> impl IntoView {
     };
 
     // The member's coupons, each with a checkbox; greyed with the reason when this basket
-    // cannot use it.
-    let coupons_view = move || {
-        let list = checkout.with(|c| c.as_ref().map(|c| c.coupons.clone()))?;
-        let lang = i18n.lang();
-        let store = store_code();
-        let now = server_now();
-        let basket = basket.get();
-        let ticked_now = ticked.get();
-        let rows = list
-            .into_iter()
-            .map(|c| {
-                let id = c.coupon.id;
-                let held = c.coupon.to_held();
-                let till = Till {
-                    now,
-                    store_code: &store,
-                    basket_cents: basket.unwrap_or(0),
-                };
-                let refusal = match held.as_ref().map(|h| coupons::check(h, &till)) {
-                    Some(Ok(())) => None,
-                    // No amount yet: the minimum spend is not held against it.
-                    Some(Err(Refusal::MinSpend { .. })) if basket.is_none() => None,
-                    Some(Err(r)) => Some(r.code().to_string()),
-                    None => Some(c.refusal.clone().unwrap_or_default()),
-                };
-                let reason = refusal
-                    .as_deref()
-                    .map(|code| words::refusal_text(lang, code, c.coupon.min_spend_cents));
-                let on = ticked_now.contains(&id);
-                let unusable = reason.is_some();
-                let mut class = "checkout-coupon".to_string();
-                if unusable {
-                    class.push_str(" unusable");
-                }
-                if on {
-                    class.push_str(" ticked");
-                }
-                let note = words::benefit_note(lang, &c.coupon.benefit);
-                let terms = [
-                    Some(words::min_spend(lang, c.coupon.min_spend_cents)),
-                    note,
-                    Some(words::validity_text(
-                        lang,
-                        c.coupon.valid_from_ts,
-                        c.coupon.expires_ts,
-                        now,
-                    )),
-                ]
-                .into_iter()
-                .flatten()
-                .map(|t| view! { <span>{t}</span> })
-                .collect::<Vec<_>>();
-                view! {
-                    <li class=class data-coupon-id=id.to_string()>
-                        <label class="coupon-row">
-                            <input
-                                type="checkbox"
-                                class="coupon-check"
-                                prop:checked=on
-                                disabled=unusable && !on
-                                on:change=move |_| tick(id)
-                            />
-                            <span class="cc-benefit">{words::benefit_big(lang, &c.coupon.benefit)}</span>
-                            <span class="cc-body">
-                                <span class="cc-name">{c.coupon.name.clone()}</span>
-                                <span class="cc-terms">{terms}</span>
-                            </span>
-                            {reason.map(|r| view! { <span class="cc-reason">{r}</span> })}
-                        </label>
-                    </li>
-                }
+    // cannot use it. Rows are keyed by coupon and only their words and state change when
+    // the amount, the ticks or a fresh preview do: a row redrawn under the cashier's thumb
+    // would swallow the tap.
+    let coupon_ids = Memo::new(move |_| {
+        checkout.with(|c| {
+            c.as_ref()
+                .map(|c| c.coupons.iter().map(|c| c.coupon.id).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
+    let has_checkout = Memo::new(move |_| checkout.with(Option::is_some));
+    let coupon_row = move |id: i64| {
+        let shown = Memo::new(move |_| {
+            let lang = i18n.lang();
+            let store = store_code();
+            let till = Till {
+                now: server_now(),
+                store_code: &store,
+                basket_cents: basket.get().unwrap_or(0),
+            };
+            let on = ticked.with(|t| t.contains(&id));
+            checkout.with(|c| {
+                let c = c.as_ref()?.coupons.iter().find(|c| c.coupon.id == id)?;
+                Some(row_shown(lang, c, &till, basket.get().is_some(), on))
             })
-            .collect_view();
-        let empty = checkout.with(|c| c.as_ref().is_some_and(|c| c.coupons.is_empty()));
-        Some(view! {
-            <section class="checkout-coupons">
-                <div class="field-label">{i18n.t(S::Coupons)}</div>
-                <p class="subtle" hidden=!empty>{i18n.t(S::NoCoupons)}</p>
-                <ul id="coupon-list" class="coupon-checks">{rows}</ul>
-            </section>
+        });
+        let text = move |f: fn(&RowShown) -> String| {
+            move || shown.with(|r| r.as_ref().map(f).unwrap_or_default())
+        };
+        view! {
+            <li class=text(|r| r.class.clone()) data-coupon-id=id.to_string()>
+                <label class="coupon-row">
+                    <input
+                        type="checkbox"
+                        class="coupon-check"
+                        prop:checked=move || shown.with(|r| r.as_ref().is_some_and(|r| r.on))
+                        disabled=move || shown.with(|r| r.as_ref().is_some_and(|r| r.unusable && !r.on))
+                        on:change=move |_| tick(id)
+                    />
+                    <span class="cc-benefit">{text(|r| r.big.clone())}</span>
+                    <span class="cc-body">
+                        <span class="cc-name">{text(|r| r.name.clone())}</span>
+                        <span class="cc-terms">
+                            {move || {
+                                shown.with(|r| {
+                                    r.iter()
+                                        .flat_map(|r| r.terms.clone())
+                                        .map(|t| view! { <span>{t}</span> })
+                                        .collect_view()
+                                })
+                            }}
+                        </span>
+                    </span>
+                    {move || {
+                        shown.with(|r| r.as_ref().and_then(|r| r.reason.clone()))
+                            .map(|r| view! { <span class="cc-reason">{r}</span> })
+                    }}
+                </label>
+            </li>
+        }
+    };
+    let coupons_view = move || {
+        has_checkout.get().then(|| {
+            let empty = move || coupon_ids.with(Vec::is_empty);
+            view! {
+                <section class="checkout-coupons">
+                    <div class="field-label">{i18n.t(S::Coupons)}</div>
+                    <p class="subtle" hidden=move || !empty()>{i18n.t(S::NoCoupons)}</p>
+                    <ul id="coupon-list" class="coupon-checks">
+                        <For each=move || coupon_ids.get() key=|id| *id children=coupon_row />
+                    </ul>
+                </section>
+            }
         })
     };
 
@@ -809,9 +851,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     }}
                 </span>
                 <LangToggle />
-                <button id="staff-logout" type="button" class="button ghost small" on:click=logout>
-                    {i18n.tr(S::Logout)}
-                </button>
+                <StaffSignOut />
             </header>
             <StaffTabs active=Tab::Checkout />
             <main class="checkout">

@@ -246,17 +246,7 @@ mod tests {
     }
 
     fn ev(kind: &str) -> LedgerEvent {
-        LedgerEvent {
-            kind: kind.into(),
-            store: None,
-            item: None,
-            quantity: None,
-            amount_cents: None,
-            discount_cents: None,
-            tier: None,
-            valid_through: None,
-            note: None,
-        }
+        LedgerEvent::of(kind)
     }
 
     #[test]

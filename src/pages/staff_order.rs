@@ -66,6 +66,24 @@ pub fn StaffTabs(active: Tab) -> impl IntoView {
     }
 }
 
+/// The staff app's sign-out button (the session ends on the server, then the login).
+#[component]
+pub fn StaffSignOut() -> impl IntoView {
+    let i18n = I18n::get();
+    let nav = StaffNav::get();
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = api::staff_logout().await;
+            nav.replace(StaffScreen::Login);
+        });
+    };
+    view! {
+        <button id="staff-logout" type="button" class="button ghost small" on:click=sign_out>
+            {i18n.tr(S::Logout)}
+        </button>
+    }
+}
+
 #[component]
 pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
     let i18n = I18n::get();
@@ -226,13 +244,6 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
         });
     };
 
-    let logout = move |_| {
-        spawn_local(async move {
-            let _ = api::staff_logout().await;
-            nav.replace(StaffScreen::Login);
-        });
-    };
-
     let status = move || {
         order.with(|o| {
             o.as_ref()
@@ -356,9 +367,7 @@ pub fn StaffOrderPage(code: Option<OrderCode>) -> impl IntoView {
             <header class="brand-bar">
                 <h1 class="brand">{i18n.tr(S::Title)}</h1>
                 <LangToggle />
-                <button id="staff-logout" type="button" class="button ghost small" on:click=logout>
-                    {i18n.tr(S::Logout)}
-                </button>
+                <StaffSignOut />
             </header>
             <StaffTabs active=Tab::Orders />
             <main class="checkout">

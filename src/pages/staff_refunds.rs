@@ -12,7 +12,7 @@ use crate::clock::{self, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::{errors, fill, staff::S, I18n};
-use crate::pages::staff_order::{StaffTabs, Tab};
+use crate::pages::staff_order::{StaffSignOut, StaffTabs, Tab};
 use crate::staff_app::{StaffMe, StaffNav, StaffScreen};
 
 /// (order ref, fen, reason): the same again is a retry of the same refund.
@@ -182,13 +182,6 @@ pub fn StaffRefundsPage() -> impl IntoView {
         });
     };
 
-    let logout = move |_| {
-        spawn_local(async move {
-            let _ = api::staff_logout().await;
-            nav.replace(StaffScreen::Login);
-        });
-    };
-
     let done_view = move || {
         let r = done.get()?;
         let main = fill(
@@ -343,9 +336,7 @@ pub fn StaffRefundsPage() -> impl IntoView {
             <header class="brand-bar">
                 <span class="brand">{i18n.tr(S::Title)}</span>
                 <LangToggle />
-                <button id="staff-logout" type="button" class="button ghost small" on:click=logout>
-                    {i18n.tr(S::Logout)}
-                </button>
+                <StaffSignOut />
             </header>
             <StaffTabs active=Tab::Refunds />
             <main class="checkout">

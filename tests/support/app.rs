@@ -227,9 +227,13 @@ pub async fn screenshot(c: &Client, name: &str) -> Res {
     if std::env::var_os("SAVE_SCREENSHOTS").is_none() {
         return Ok(());
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(name), c.screenshot().await?)?;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/screenshots")
+        .join(name);
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(file, c.screenshot().await?)?;
     Ok(())
 }
 

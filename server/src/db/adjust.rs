@@ -1,7 +1,7 @@
 //! Points changed by hand in the admin console (goodwill credit, correction), and the
 //! program's expiry rule. Both are audit-logged in the same transaction.
 
-use member_core::dto::PointsAdjustResult;
+use member_core::dto::{LedgerEvent, PointsAdjustResult};
 use member_core::points::ExpiryRule;
 
 use super::batch::{self, Arg, Stmt};
@@ -55,7 +55,7 @@ pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustRe
         now: a.now,
         event: Some(member_core::dto::LedgerEvent {
             note: Some(a.reason.to_string()),
-            ..ledger::event("adjust")
+            ..LedgerEvent::of("adjust")
         }),
     };
     let (mut stmts, after) = if a.points > 0 {

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use csv::ByteRecord;
 
 use member_core::civil;
-use member_core::dto::{ImportProblem, ImportReport};
+use member_core::dto::{ImportProblem, ImportReport, LedgerEvent};
 use member_core::import::{self, Columns, Context, HeaderError, Row};
 use member_core::tier_program;
 
@@ -532,7 +532,7 @@ where
                     actor: actor.to_string(),
                     store_id: None,
                     now,
-                    event: Some(ledger::event("import")),
+                    event: Some(LedgerEvent::of("import")),
                 };
                 let (s, _) = ledger::plan_credit(
                     &entry,

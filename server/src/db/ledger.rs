@@ -31,21 +31,6 @@ pub struct Entry {
     pub event: Option<LedgerEvent>,
 }
 
-/// A `LedgerEvent` of `kind` with nothing else known yet.
-pub fn event(kind: &str) -> LedgerEvent {
-    LedgerEvent {
-        kind: kind.into(),
-        store: None,
-        item: None,
-        quantity: None,
-        amount_cents: None,
-        discount_cents: None,
-        tier: None,
-        valid_through: None,
-        note: None,
-    }
-}
-
 const LOCK_SQLITE: &str = "SELECT points FROM members WHERE id = $1";
 /// NO KEY: writers of this member still queue, but rows that merely reference the member
 /// (sessions, purchases, orders) can be inserted meanwhile.
@@ -168,7 +153,7 @@ fn settlement(entry: &Entry, debt: &Debt, settled: i64) -> Vec<Stmt> {
     let row = Entry {
         kind: "refund",
         source_ref: debt.source_ref.clone(),
-        event: Some(event("refund_settle")),
+        event: Some(LedgerEvent::of("refund_settle")),
         ..entry.clone()
     };
     vec![
@@ -271,7 +256,7 @@ fn expire_batch(
         now,
         event: Some(LedgerEvent {
             valid_through: Some(civil::iso(member_core::points::last_valid_day(expires_at))),
-            ..event("expire")
+            ..LedgerEvent::of("expire")
         }),
     };
     vec![

@@ -7,7 +7,7 @@
 //! order is `collected` at once. Refunding it voids the coupons, and is refused while
 //! one of them has been used.
 
-use member_core::dto::{CancelOrderResult, MallOrder, MallOrderResult};
+use member_core::dto::{CancelOrderResult, LedgerEvent, MallOrder, MallOrderResult};
 use member_core::mall::{self, ItemTerms, Redeemer, Refusal as MallRefusal, ORDER_CODE_LEN};
 use member_core::points::Batch;
 use rand::RngCore;
@@ -240,7 +240,7 @@ async fn redeem_once(
         event: Some(member_core::dto::LedgerEvent {
             item: Some(row.name.clone()),
             quantity: Some(r.quantity),
-            ..ledger::event("redeem")
+            ..LedgerEvent::of("redeem")
         }),
     };
 
@@ -623,7 +623,7 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
         event: Some(member_core::dto::LedgerEvent {
             item: Some(order.item_name.clone()),
             quantity: Some(order.quantity),
-            ..ledger::event("redeem_cancel")
+            ..LedgerEvent::of("redeem_cancel")
         }),
     };
     // First, so that a lost race reads as "closed" (it is the first refusal on SQLite).

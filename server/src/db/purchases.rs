@@ -8,7 +8,7 @@
 use member_core::card_code::{verify_totp, CardCodeError, CardKey};
 use member_core::coupons::Birthday;
 use member_core::coupons::Till;
-use member_core::dto::{PurchaseResult, TierRef};
+use member_core::dto::{LedgerEvent, PurchaseResult, TierRef};
 use member_core::money::Cents;
 use member_core::tier_program::{self, Standing, Task};
 
@@ -209,7 +209,7 @@ pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
         event: Some(member_core::dto::LedgerEvent {
             amount_cents: Some(payable.get()),
             discount_cents: (discount > 0).then_some(discount),
-            ..ledger::event("purchase")
+            ..LedgerEvent::of("purchase")
         }),
     };
     let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;

@@ -8,7 +8,7 @@
 //! locked while counting, so concurrent sign-ups can't both take the last place).
 
 use member_core::civil;
-use member_core::dto::{ReferralReward, ReferralRules, ReferralView};
+use member_core::dto::{LedgerEvent, ReferralReward, ReferralRules, ReferralView};
 use member_core::signup::{normalize_referral_code, referral_code_from_random};
 use sqlx::AnyConnection;
 
@@ -176,7 +176,7 @@ pub async fn release_on_first_purchase(
         actor: "system:referral".into(),
         store_id: None,
         now,
-        event: Some(ledger::event(event)),
+        event: Some(LedgerEvent::of(event)),
     };
     if rules.friend_points > 0 {
         // The friend's refund debt (if any) is settled by their later credits.

@@ -11,7 +11,7 @@
 
 use member_core::points::refund_share;
 
-use member_core::dto::RefundResult;
+use member_core::dto::{LedgerEvent, RefundResult};
 
 use super::batch::{self, Arg, Stmt};
 use super::growth::{self, Event};
@@ -145,7 +145,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         now: r.now,
         event: Some(member_core::dto::LedgerEvent {
             note: Some(r.reason.to_string()),
-            ..ledger::event("refund")
+            ..LedgerEvent::of("refund")
         }),
     };
     let (mut stmts, back) =

@@ -2,7 +2,7 @@
 //! tier and evaluation period, a `tier_changes` row, the inbox message and the upgrade
 //! points. Callers run these statements in the transaction that changed the growth.
 
-use member_core::dto::TierProgram;
+use member_core::dto::{LedgerEvent, TierProgram};
 use member_core::tier_program::{self, Upgrade};
 
 use super::batch::{Arg, Stmt};
@@ -105,7 +105,7 @@ pub fn upgrade(mv: &Move<'_>, up: &Upgrade) -> Vec<Stmt> {
                     code: code(up.to),
                     name: name(up.to),
                 }),
-                ..ledger::event("upgrade")
+                ..LedgerEvent::of("upgrade")
             }),
         };
         // Refund debt is settled by the purchase's own credit; the gift is paid in full.

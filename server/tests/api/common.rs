@@ -663,6 +663,34 @@ pub async fn json_ok(resp: Response, status: StatusCode) -> Value {
 }
 
 /// Distinct phones for a test: 139 0000 NNNN.
+/// Waits for parallel guesses (tasks answering a status) and asserts each was either
+/// checked and refused (`checked_as`) or turned away unchecked (429), with at most
+/// `budget` checked; `what` names the guesses in the failure.
+pub async fn assert_guesses_throttled(
+    guesses: impl IntoIterator<Item = tokio::task::JoinHandle<StatusCode>>,
+    checked_as: StatusCode,
+    budget: usize,
+    what: &str,
+) {
+    let statuses: Vec<StatusCode> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == checked_as || *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let checked = statuses.iter().filter(|s| **s == checked_as).count();
+    assert!(
+        checked <= budget,
+        "{checked} of {} parallel {what} were checked (budget {budget}): {statuses:?}",
+        statuses.len()
+    );
+}
+
 pub fn phone(n: u32) -> String {
     format!("1390000{:04}", n % 10_000)
 }

@@ -5,16 +5,15 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use futures::future::join_all;
 use member_core::card_code;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{
-    assert_error, idem, json_ok, phone, Client, Member, TestApp, STAFF_PASS, STAFF_USER,
+    assert_error, assert_guesses_throttled, idem, json_ok, phone, Client, Member, TestApp,
+    STAFF_PASS, STAFF_USER,
 };
-use crate::ledger::{manager, server_db};
-use member_server::db::staff as staff_db;
+use crate::ledger::{manager, staff_of};
 
 both_backends!(
     wrong_codes_are_limited_on_verify,
@@ -77,34 +76,7 @@ async fn wrong_code_for(app: &TestApp, m: &Member) -> String {
 
 /// A cashier account of `store_code` (made once), signed in.
 async fn cashier_of(app: &TestApp, store_code: &str, username: &str) -> Client {
-    let password = format!("{username}-pass");
-    let db = server_db(app).await;
-    let mut tx = db.begin_write().await.expect("tx");
-    let store_id = staff_db::ensure_store(&mut tx, store_code, &format!("门店{store_code}"), 0)
-        .await
-        .expect("store");
-    tx.commit().await.expect("commit");
-    staff_db::create_staff_if_missing(
-        &db,
-        username,
-        &password,
-        "收银员",
-        "cashier",
-        Some(store_id),
-        0,
-    )
-    .await
-    .expect("cashier account");
-    db.close().await;
-    let client = app.client();
-    let resp = client
-        .post(
-            "/api/v1/staff/login",
-            &json!({ "username": username, "password": password }),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{username} login");
-    client
+    staff_of(app, store_code, username, "cashier").await
 }
 
 async fn audits(app: &TestApp, action: &str) -> i64 {
@@ -238,25 +210,13 @@ async fn parallel_wrong_guesses_stay_within_the_budget(app: TestApp) {
         };
         tokio::spawn(async move { check(&till, route, &nobodys_code(n)).await.status() })
     });
-    let statuses: Vec<StatusCode> = join_all(guesses)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
-    let checked = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
-        .count();
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
-    assert!(
-        checked <= BUDGET,
-        "{checked} of 50 parallel wrong codes were checked (budget {BUDGET}): {statuses:?}"
-    );
+    assert_guesses_throttled(
+        guesses,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        BUDGET,
+        "wrong codes",
+    )
+    .await;
     assert_eq!(audits(&app, "card_code.too_many_wrong").await, 1);
 }
 

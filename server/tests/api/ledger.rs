@@ -42,6 +42,11 @@ pub async fn run_expiry(app: &TestApp, now: i64) -> ledger::ExpiryRun {
 /// Creates (once) a store manager for `store_code` and signs them in.
 pub async fn manager(app: &TestApp, store_code: &str) -> Client {
     let username = format!("mgr-{}", store_code.to_lowercase());
+    staff_of(app, store_code, &username, "manager").await
+}
+
+/// Creates (once) a staff account of `role` at `store_code` and signs it in.
+pub async fn staff_of(app: &TestApp, store_code: &str, username: &str, role: &str) -> Client {
     let password = format!("{username}-pass");
     let db = server_db(app).await;
     let mut tx = db.begin_write().await.expect("tx");
@@ -49,17 +54,14 @@ pub async fn manager(app: &TestApp, store_code: &str) -> Client {
         .await
         .expect("store");
     tx.commit().await.expect("commit");
-    staff_db::create_staff_if_missing(
-        &db,
-        &username,
-        &password,
-        "店长",
-        "manager",
-        Some(store_id),
-        0,
-    )
-    .await
-    .expect("manager account");
+    let name = if role == "manager" {
+        "店长"
+    } else {
+        "收银员"
+    };
+    staff_db::create_staff_if_missing(&db, username, &password, name, role, Some(store_id), 0)
+        .await
+        .expect("staff account");
     db.close().await;
     let client = app.client();
     let resp = client
@@ -68,7 +70,7 @@ pub async fn manager(app: &TestApp, store_code: &str) -> Client {
             &json!({ "username": username, "password": password }),
         )
         .await;
-    assert_eq!(resp.status(), StatusCode::OK, "manager login");
+    assert_eq!(resp.status(), StatusCode::OK, "{role} login");
     client
 }
 
