@@ -582,6 +582,49 @@ mod bench {
             .map_or(0, |d| d.as_secs() as i64)
     }
 
+    const TILL_PASSWORD: &str = "bench-till-pass";
+
+    /// `n` cashier accounts of the dev store (`bench-till-1` …), made once.
+    async fn till_accounts(url: &str, n: usize) -> Res<Vec<String>> {
+        let db = Db::connect(url).await?;
+        let store_id: i64 = sqlx::query_scalar("SELECT id FROM stores WHERE code = 'S001'")
+            .fetch_one(db.reader())
+            .await?;
+        let mut names = Vec::with_capacity(n);
+        for i in 1..=n.max(1) {
+            let username = format!("bench-till-{i}");
+            db::staff::create_staff_if_missing(
+                &db,
+                &username,
+                TILL_PASSWORD,
+                &format!("收银台 {i}"),
+                "cashier",
+                Some(store_id),
+                unix_now(),
+            )
+            .await?;
+            names.push(username);
+        }
+        db.close().await;
+        Ok(names)
+    }
+
+    /// Signs `username` in and returns its `mc_staff=…` cookie.
+    async fn staff_cookie(addr: SocketAddr, username: &str, password: &str) -> Res<String> {
+        let body = format!(r#"{{"username":"{username}","password":"{password}"}}"#);
+        let (status, headers, text) = send(addr, "POST", "/api/v1/staff/login", &[], body).await?;
+        if status != 200 {
+            return Err(format!("staff login {username}: {status} {text}").into());
+        }
+        Ok(headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.split(';').next().filter(|c| c.starts_with("mc_staff=")))
+            .ok_or("staff login set no mc_staff cookie")?
+            .to_string())
+    }
+
     /// Members with points (one ledger row and one batch each, as a credit leaves them),
     /// member sessions (redeem) and a cheap item with deep stock and no per-member limit.
     /// Straight into the database: signing thousands of members up through the API
@@ -1041,28 +1084,18 @@ mod bench {
         let mut factory = factory(o.mode, &seeded, "run");
         let mut cookie_staff = String::new();
         if o.mode == Mode::Purchase {
-            let (status, headers, body) = send(
-                server.addr,
-                "POST",
-                "/api/v1/staff/login",
-                &[],
-                r#"{"username":"cashier","password":"cashier-dev-pass"}"#.into(),
-            )
-            .await?;
-            if status != 200 {
-                return Err(format!("staff login: {status} {body}").into());
+            // One cashier account per connection, as a store's tills have: one account's
+            // checks in flight are capped (card-code guessing), and a till has one at a time.
+            let tills = till_accounts(url, o.connections).await?;
+            let mut cookies = Vec::with_capacity(tills.len());
+            for username in &tills {
+                cookies.push(staff_cookie(server.addr, username, TILL_PASSWORD).await?);
             }
-            cookie_staff = headers
-                .get_all("set-cookie")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|v| v.split(';').next().filter(|c| c.starts_with("mc_staff=")))
-                .ok_or("staff login set no mc_staff cookie")?
-                .to_string();
+            cookie_staff = cookies.first().cloned().ok_or("no till account")?;
             let inner = factory.clone();
-            let cookie = cookie_staff.clone();
+            let cookies = Arc::new(cookies);
             factory = Arc::new(move |i| Req {
-                cookie: cookie.clone(),
+                cookie: cookies[(i as usize) % cookies.len()].clone(),
                 ..inner(i)
             });
         } else {

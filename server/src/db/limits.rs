@@ -125,14 +125,7 @@ pub async fn claim_all(
 /// Adds one to each key's count in its current window (no limit; see `count`).
 pub async fn bump_all(db: &Db, keys: &[(&str, &Window)], now: i64) -> Result<(), DbError> {
     let mut tx = db.begin_write().await?;
-    for (key, window) in keys {
-        let unlimited = Window {
-            secs: window.secs,
-            max: i64::MAX,
-        };
-        // Cannot be refused: the budget is unlimited.
-        let _ = claim_or_window(&mut tx, key, &unlimited, now).await?;
-    }
+    bump_in(&mut tx, keys, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -152,6 +145,79 @@ pub async fn count(db: &Db, key: &str, window: &Window, now: i64) -> Result<i64,
     .fetch_optional(db.reader())
     .await?;
     Ok(n.unwrap_or(0))
+}
+
+/// `key`'s count in its current window and when that window began; `None` when the key
+/// has no current window.
+pub async fn current(
+    db: &Db,
+    key: &str,
+    window: &Window,
+    now: i64,
+) -> Result<Option<(i64, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT count, window_start FROM rate_counters \
+         WHERE counter_key = $1 AND window_start > $2",
+    )
+    .bind(key)
+    .bind(now - window.secs)
+    .fetch_optional(db.reader())
+    .await?)
+}
+
+/// Seconds until the window that began at `window_start` is over (at least 1).
+pub fn seconds_left(window_start: i64, window: &Window, now: i64) -> i64 {
+    retry_after(window_start, window, now)
+}
+
+/// Opens a write transaction that holds `lock_key` until it ends: other holders of the
+/// same key wait (SQLite: the one writer; Postgres: a transaction-scoped advisory lock on
+/// the key, no row written), so what is decided and counted under it happens one holder
+/// after another. Gives the transaction and, read in it, each of `counted`'s count in its
+/// current window with the window's start.
+pub async fn hold(
+    db: &Db,
+    lock_key: &str,
+    counted: &[(&str, &Window)],
+    now: i64,
+) -> Result<(super::Tx, Vec<Option<(i64, i64)>>), DbError> {
+    let mut tx = db.begin_write().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL")
+            .bind(lock_key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut counts = Vec::with_capacity(counted.len());
+    for (key, window) in counted {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT count, window_start FROM rate_counters \
+             WHERE counter_key = $1 AND window_start > $2",
+        )
+        .bind(*key)
+        .bind(now - window.secs)
+        .fetch_optional(&mut *tx)
+        .await?;
+        counts.push(row);
+    }
+    Ok((tx, counts))
+}
+
+/// Adds one to each key's count in its current window, in `tx` (no limit).
+pub async fn bump_in(
+    tx: &mut super::Tx,
+    keys: &[(&str, &Window)],
+    now: i64,
+) -> Result<(), DbError> {
+    for (key, window) in keys {
+        let unlimited = Window {
+            secs: window.secs,
+            max: i64::MAX,
+        };
+        // Cannot be refused: the budget is unlimited.
+        let _ = claim_or_window(tx, key, &unlimited, now).await?;
+    }
+    Ok(())
 }
 
 /// What `once` writes to the audit log.

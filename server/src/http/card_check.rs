@@ -2,11 +2,16 @@
 //! `/staff/purchases`, with the guessing limit inside it.
 //!
 //! Three of the million possible codes of a card are valid at any moment, so unlimited
-//! checks find one in minutes. Every check first takes a unit of three budgets (the
-//! staff account, its store, and this member number at this store: `member_core::
-//! throttle`) before the code is looked at, so parallel guesses get no more checks than
-//! serial ones; a check that was not a wrong code gives its units back, so only wrong
-//! codes use the budget up.
+//! checks find one in minutes. Three budgets of wrong codes hold (the staff account, its
+//! store, and this member number at this store: `member_core::throttle`); a spent one
+//! refuses every check, right or wrong, so the refusal tells nothing about the code.
+//! The code is looked at first and its answer told only after, under a hold of the staff
+//! account's budget (`limits::hold`): there the three budgets are read and a wrong code
+//! counted, one check of the account at a time, so its parallel guesses get no more
+//! answers than serial ones; a right code writes nothing. Only the account's budget is
+//! held: holding the store's too would make every till of a store queue on one lock for
+//! every right code, while one account's guesses past the store's budget are already
+//! told one at a time.
 //! The card itself is never locked: a cashier of another store still checks it.
 
 use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey, ParsedCode};
@@ -35,20 +40,14 @@ pub(super) struct Checked {
     pub scanned: Option<ScannedRow>,
 }
 
-/// How long a check waits for a budget that is full of checks in flight, not of wrong
-/// codes, before giving up with 503 (retry).
-const CONGESTION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-const CONGESTION_STEP: std::time::Duration = std::time::Duration::from_millis(20);
-
+/// One budget of wrong codes; the staff account's comes first.
 struct Scope {
-    /// Units: wrong codes plus checks in flight.
     key: String,
     budget: Budget,
     target: String,
 }
 
 impl Scope {
-    /// Wrong codes only (tells a spent budget from a busy one).
     fn wrong_key(&self) -> String {
         format!("{}:wrong", self.key)
     }
@@ -92,46 +91,40 @@ pub(super) async fn check(
     let now = state.clock.now();
     let scopes = scopes(session, &parsed.member_no);
     let windows: Vec<Window> = scopes.iter().map(|s| s.budget.into()).collect();
-    let claims: Vec<(&str, &Window)> = scopes
+    let wrong_keys: Vec<String> = scopes.iter().map(Scope::wrong_key).collect();
+    let counted: Vec<(&str, &Window)> = wrong_keys
         .iter()
         .zip(&windows)
-        .map(|(s, w)| (s.key.as_str(), w))
+        .map(|(k, w)| (k.as_str(), w))
         .collect();
-    let started = std::time::Instant::now();
-    while let Err(refused) = limits::claim_all(&state.db, &claims, now).await? {
-        let (Some(scope), Some(window)) = (scopes.get(refused.index), windows.get(refused.index))
-        else {
-            return Err(ApiError::Internal);
-        };
-        // A budget holds wrong codes and checks in flight. Spent by wrong codes: refuse
-        // until the window ends. Full of checks in flight (a busy store, retries of one
-        // purchase at several tills): they give their units back in a moment, so wait.
-        let wrong = limits::count(&state.db, &scope.wrong_key(), window, now).await?;
-        if wrong >= scope.budget.max {
-            note_refusal(state, session, scope, refused.window_start, now).await?;
-            return Err(ApiError::TooManyWrongCodes {
-                retry_after_secs: refused.retry_after_secs,
-            });
-        }
-        if started.elapsed() > CONGESTION_WAIT {
-            return Err(ApiError::RetryLater);
-        }
-        tokio::time::sleep(CONGESTION_STEP).await;
-    }
+    // Looked at first, told only once the budgets allow it: under the account's hold the
+    // budgets are read and a wrong code counted, one check of the account at a time.
     let answer = look_up(state, &parsed, now).await;
     let wrong = matches!(&answer, Err(Refusal::Code(e)) if throttle::is_wrong_code(*e));
-    if wrong {
-        let keys: Vec<String> = scopes.iter().map(Scope::wrong_key).collect();
-        let counts: Vec<(&str, &Window)> = keys
-            .iter()
-            .zip(&windows)
-            .map(|(k, w)| (k.as_str(), w))
-            .collect();
-        limits::bump_all(&state.db, &counts, now).await?;
-    } else {
-        let keys: Vec<&str> = scopes.iter().map(|s| s.key.as_str()).collect();
-        limits::release(&state.db, &keys).await?;
+    let own_key = wrong_keys.first().ok_or(ApiError::Internal)?;
+    let (mut tx, counts) = limits::hold(&state.db, own_key, &counted, now).await?;
+    let spent = scopes
+        .iter()
+        .zip(&counts)
+        .enumerate()
+        .find_map(|(i, (scope, count))| match count {
+            Some((n, start)) if *n >= scope.budget.max => Some((i, *start)),
+            _ => None,
+        });
+    if let Some((i, window_start)) = spent {
+        tx.rollback().await.map_err(crate::db::DbError::from)?;
+        let (Some(scope), Some(window)) = (scopes.get(i), windows.get(i)) else {
+            return Err(ApiError::Internal);
+        };
+        note_refusal(state, session, scope, window_start, now).await?;
+        return Err(ApiError::TooManyWrongCodes {
+            retry_after_secs: limits::seconds_left(window_start, window, now),
+        });
     }
+    if wrong {
+        limits::bump_in(&mut tx, &counted, now).await?;
+    }
+    tx.commit().await.map_err(crate::db::DbError::from)?;
     match answer {
         Ok(scanned) => Ok(Checked {
             scanned: Some(scanned),
