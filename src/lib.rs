@@ -15,6 +15,7 @@ pub mod member_app;
 pub mod nav;
 pub mod order_code;
 pub mod pages;
+pub mod screens;
 pub mod session;
 pub mod staff_app;
 pub mod storage;

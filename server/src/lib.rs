@@ -204,7 +204,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .public_url
             .as_deref()
             .map(|u| Arc::from(u.trim_end_matches('/'))),
-        edge: Arc::new(http::edge::Edge::new(
+        edge: Arc::new(http::edge_config::Edge::new(
             config.trusted_proxies.clone(),
             config.public_url.as_deref(),
             &config.static_dir,

@@ -20,5 +20,5 @@ pub struct AppState {
     /// `Config::public_url` without a trailing slash.
     pub public_url: Option<Arc<str>>,
     /// Trusted proxies, the pages' CSP, the metrics token (`http::edge`).
-    pub edge: Arc<crate::http::edge::Edge>,
+    pub edge: Arc<crate::http::edge_config::Edge>,
 }

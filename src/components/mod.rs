@@ -7,4 +7,5 @@ pub mod offline;
 pub mod progress;
 pub mod qr;
 pub mod signup_form;
+pub mod staff_bar;
 pub mod tier_badge;

@@ -18,7 +18,7 @@ use crate::components::{
     tier_badge::TierBadge,
 };
 use crate::i18n::{fill, member::M, tier_name, I18n, Lang};
-use crate::member_app::{MemberNav, MemberScreen};
+use crate::screens::member::{MemberNav, MemberScreen};
 use crate::session;
 
 /// Records when the QR code first appeared (read by the time-to-card benchmark).

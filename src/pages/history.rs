@@ -129,7 +129,7 @@ pub fn HistoryPage() -> impl IntoView {
                     next.set(page.next);
                     loaded_once.set(true);
                 }
-                Err(e) if e.is_unauthenticated() => crate::mall_app::to_sign_in(),
+                Err(e) if e.is_unauthenticated() => crate::screens::mall::to_sign_in(),
                 Err(e) => error.set(Some(e.code().to_string())),
             }
             loading.set(false);

@@ -10,7 +10,7 @@ use crate::components::lang_toggle::LangToggle;
 use crate::components::qr::qr_svg;
 use crate::i18n::join::{reward_line, J};
 use crate::i18n::{errors, I18n};
-use crate::mall_app::code_of;
+use crate::screens::mall::code_of;
 
 fn origin() -> String {
     window().location().origin().unwrap_or_default()

@@ -11,7 +11,7 @@ use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::components::signup_form::{ConsentText, FieldErrors, WhyDisabled};
 use crate::i18n::{errors, fill, member::M, I18n};
-use crate::member_app::{MemberNav, MemberScreen};
+use crate::screens::member::{MemberNav, MemberScreen};
 use crate::session;
 
 /// Fallback when the server does not say how long to wait before resending.

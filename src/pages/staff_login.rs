@@ -7,7 +7,7 @@ use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::{staff::S, I18n};
-use crate::staff_app::{StaffNav, StaffScreen};
+use crate::screens::staff::{StaffNav, StaffScreen};
 
 #[component]
 pub fn StaffLoginPage() -> impl IntoView {
@@ -36,7 +36,7 @@ pub fn StaffLoginPage() -> impl IntoView {
         spawn_local(async move {
             match api::staff_login(&body).await {
                 Ok(me) => {
-                    crate::staff_app::StaffMe::get().0.set(Some(me));
+                    crate::screens::staff::StaffMe::get().0.set(Some(me));
                     nav.replace(StaffScreen::Checkout);
                 }
                 Err(e) => {

@@ -11,10 +11,10 @@ use crate::attempt::{attempt_for, Attempt};
 use crate::clock::{self, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
+use crate::components::staff_bar::{StaffSignOut, StaffTabs, Tab};
 use crate::i18n::{errors, fill, mall::cash, mall::order_status_text, staff::S, I18n};
-use crate::nav::Link;
 use crate::order_code::OrderCode;
-use crate::staff_app::{StaffMe, StaffNav, StaffScreen};
+use crate::screens::staff::{StaffMe, StaffNav, StaffScreen};
 
 /// A cancellation as asked: the same order and reason again is a retry of it.
 type Draft = (OrderCode, String);
@@ -29,59 +29,6 @@ enum Done {
         balance: i64,
         refund: bool,
     },
-}
-
-/// Which tab of the staff app is showing.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Checkout,
-    Orders,
-    SignupCode,
-    Refunds,
-}
-
-/// The tabs of the staff app: checkout, mall orders and the cashier's sign-up code.
-#[component]
-pub fn StaffTabs(active: Tab) -> impl IntoView {
-    let i18n = I18n::get();
-    let me = StaffMe::get();
-    let class = move |t: Tab| if t == active { "tab active" } else { "tab" };
-    view! {
-        <nav class="staff-tabs">
-            <Link to=StaffScreen::Checkout id="tab-checkout" class=class(Tab::Checkout)>
-                {i18n.tr(S::TabCheckout)}
-            </Link>
-            <Link to=StaffScreen::Orders id="tab-orders" class=class(Tab::Orders)>
-                {i18n.tr(S::TabOrders)}
-            </Link>
-            <Link to=StaffScreen::SignupCode id="tab-signup-code" class=class(Tab::SignupCode)>
-                {i18n.tr(S::TabSignupCode)}
-            </Link>
-            <Show when=move || me.is_manager()>
-                <Link to=StaffScreen::Refunds id="tab-refunds" class=class(Tab::Refunds)>
-                    {i18n.tr(S::TabRefunds)}
-                </Link>
-            </Show>
-        </nav>
-    }
-}
-
-/// The staff app's sign-out button (the session ends on the server, then the login).
-#[component]
-pub fn StaffSignOut() -> impl IntoView {
-    let i18n = I18n::get();
-    let nav = StaffNav::get();
-    let sign_out = move |_| {
-        spawn_local(async move {
-            let _ = api::staff_logout().await;
-            nav.replace(StaffScreen::Login);
-        });
-    };
-    view! {
-        <button id="staff-logout" type="button" class="button ghost small" on:click=sign_out>
-            {i18n.tr(S::Logout)}
-        </button>
-    }
 }
 
 #[component]

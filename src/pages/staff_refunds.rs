@@ -11,9 +11,9 @@ use crate::attempt::{attempt_for, Attempt};
 use crate::clock::{self, local_time};
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
+use crate::components::staff_bar::{StaffSignOut, StaffTabs, Tab};
 use crate::i18n::{errors, fill, staff::S, I18n};
-use crate::pages::staff_order::{StaffSignOut, StaffTabs, Tab};
-use crate::staff_app::{StaffMe, StaffNav, StaffScreen};
+use crate::screens::staff::{StaffMe, StaffNav, StaffScreen};
 
 /// (order ref, fen, reason): the same again is a retry of the same refund.
 type Draft = (String, i64, String);

@@ -8,9 +8,9 @@ use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::components::qr::qr_svg;
+use crate::components::staff_bar::{StaffTabs, Tab};
 use crate::i18n::{errors, fill, staff::S, I18n};
-use crate::pages::staff_order::{StaffTabs, Tab};
-use crate::staff_app::{StaffNav, StaffScreen};
+use crate::screens::staff::{StaffNav, StaffScreen};
 
 #[component]
 pub fn StaffSignupCodePage() -> impl IntoView {

@@ -13,7 +13,6 @@ use member_core::tier_program as rules;
 use super::card_check::{self, Use};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, StaffSession};
-use super::staff::staff_store;
 use super::views::member_summary;
 use crate::db::{checkout, members, tier_program};
 use crate::state::AppState;
@@ -35,7 +34,7 @@ pub async fn preview(
     session: StaffSession,
     Json(req): Json<CheckoutPreviewRequest>,
 ) -> ApiResult<Json<CheckoutPreview>> {
-    let (_, store_code) = staff_store(&session)?;
+    let (_, store_code) = session.store()?;
     checkout::check_count(&req.coupon_ids)?;
     // An empty basket is a fair question: the till asks right after the look-up, before
     // an amount is typed, for the member's coupons (a 400 there was the console's noise).

@@ -75,7 +75,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let resolved = parts
             .extensions
-            .get::<super::edge::Client>()
+            .get::<super::edge_config::Client>()
             .and_then(|c| c.ip);
         let peer = || {
             parts
@@ -152,6 +152,46 @@ pub struct StaffSession {
 impl StaffSession {
     pub fn is_admin(&self) -> bool {
         self.staff.role == "admin"
+    }
+
+    /// The account's store (id, code): purchases and checkout belong to a store.
+    pub fn store(&self) -> Result<(i64, &str), ApiError> {
+        match (self.staff.store_id, self.staff.store_code.as_deref()) {
+            (Some(id), Some(code)) => Ok((id, code)),
+            _ => Err(ApiError::Forbidden(
+                member_core::dto::codes::STORE_REQUIRED,
+                "该账号未绑定门店，不能记录消费 / This account has no store".into(),
+            )),
+        }
+    }
+}
+
+/// A signed-in admin: any other staff account is refused (403) before the handler runs.
+pub struct AdminSession(pub StaffSession);
+
+impl std::ops::Deref for AdminSession {
+    type Target = StaffSession;
+
+    fn deref(&self) -> &StaffSession {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = StaffSession::from_request_parts(parts, state).await?;
+        if !session.is_admin() {
+            return Err(ApiError::Forbidden(
+                member_core::dto::codes::FORBIDDEN,
+                "需要管理员权限 / Admin role required".into(),
+            ));
+        }
+        Ok(Self(session))
     }
 }
 

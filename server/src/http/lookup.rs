@@ -11,7 +11,6 @@ use member_core::phone::MemberQuery;
 
 use super::error::{card_code, wait_text, ApiError, ApiResult};
 use super::extract::{Json, StaffSession};
-use super::staff::staff_store;
 use super::views::member_summary;
 use crate::db::limits::{self, Window};
 use crate::db::{audit, members};
@@ -185,7 +184,7 @@ pub async fn lookup(
     session: StaffSession,
     Json(req): Json<MemberLookupRequest>,
 ) -> ApiResult<Json<MemberLookupResult>> {
-    let (store_id, _) = staff_store(&session)?;
+    let (store_id, _) = session.store()?;
     let query = MemberQuery::parse(&req.query).ok_or_else(|| {
         ApiError::invalid_input(
             "请输入完整的 11 位手机号或 10 位会员号 / Enter the full 11-digit phone number or the 10-digit member number",

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod dev;
 pub mod documents;
 pub mod edge;
+pub mod edge_config;
 pub mod error;
 pub mod extract;
 pub mod idempotent;

@@ -196,17 +196,6 @@ pub async fn verify(
     Ok(Json(member_summary(&scanned.member, &scanned.tier_name)))
 }
 
-/// The staff account's store (id, code): purchases and checkout belong to a store.
-pub(super) fn staff_store(session: &StaffSession) -> ApiResult<(i64, &str)> {
-    match (session.staff.store_id, session.staff.store_code.as_deref()) {
-        (Some(id), Some(code)) => Ok((id, code)),
-        _ => Err(ApiError::Forbidden(
-            codes::STORE_REQUIRED,
-            "该账号未绑定门店，不能记录消费 / This account has no store".into(),
-        )),
-    }
-}
-
 fn request_hash(req: &PurchaseRequest) -> String {
     let mut h = Sha256::new();
     h.update(req.code.as_bytes());
@@ -271,7 +260,7 @@ pub async fn record_purchase(
         req.member_no.as_deref(),
         req.lookup_token.as_deref(),
     )?;
-    let (store_id, store_code) = staff_store(&session)?;
+    let (store_id, store_code) = session.store()?;
     let scope = format!("purchase:staff:{}", session.staff.id);
     let hash = request_hash(&req);
     // A retry of a recorded purchase gets its answer even once the code has expired

@@ -10,8 +10,8 @@ use crate::attempt::{attempt_for, Attempt};
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{errors, fill, mall::Ml, I18n};
-use crate::mall_app::{code_of, MallNav, MallScreen, MallState};
 use crate::order_code::OrderCode;
+use crate::screens::mall::{code_of, MallNav, MallScreen, MallState};
 
 /// One redemption as asked: the same item and quantity again is a retry of it.
 type Draft = (i64, i64);

@@ -14,9 +14,9 @@ use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::components::offline::Offline;
 use crate::i18n::{errors, fill, mall::Ml, wallet::W, I18n};
-use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
-use crate::pages::wallet::Tab;
+use crate::screens::mall::Tab;
+use crate::screens::mall::{code_of, MallScreen, MallState};
 
 #[component]
 pub fn ListPage() -> impl IntoView {

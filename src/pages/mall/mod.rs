@@ -14,8 +14,8 @@ use member_core::mall::{self, ItemTerms, Redeemer, Refusal, MAX_QUANTITY};
 use crate::clock;
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::{fill, mall::Ml, tier_name, I18n, Lang, Text};
-use crate::mall_app::MallScreen;
 use crate::nav::Link;
+use crate::screens::mall::MallScreen;
 
 /// The low-threshold quick filter: items for at most this many points.
 pub const LOW_PRICE_MAX: i64 = 50;

@@ -12,10 +12,10 @@ use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::components::qr::qr_svg;
 use crate::i18n::{errors, fill, mall::order_status_text, mall::Ml, I18n};
-use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
-use crate::pages::wallet::Tab;
+use crate::screens::mall::Tab;
+use crate::screens::mall::{code_of, MallScreen, MallState};
 
 /// How often a waiting order is looked at again, so the page turns to "collected" while
 /// the member stands at the counter.

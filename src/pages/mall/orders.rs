@@ -8,9 +8,9 @@ use crate::api;
 use crate::clock::local_time;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{errors, mall::order_status_text, mall::Ml, I18n};
-use crate::mall_app::{code_of, MallScreen};
 use crate::nav::Link;
 use crate::order_code::OrderCode;
+use crate::screens::mall::{code_of, MallScreen};
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {

@@ -9,8 +9,8 @@ use super::{keep_text, name_of, TierBar};
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{coupons::yuan, errors, fill, tier_name, tiers, tiers::T, I18n, Lang};
-use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
+use crate::screens::mall::{code_of, MallScreen, MallState};
 use crate::session;
 
 fn benefit_text(lang: Lang, b: &TierBenefit) -> String {

@@ -9,7 +9,7 @@ use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{errors, fill, tiers::T, I18n};
-use crate::mall_app::code_of;
+use crate::screens::mall::code_of;
 
 fn kind_label(kind: &str) -> T {
     match kind {

@@ -10,7 +10,7 @@ use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{errors, fill, tiers, tiers::T, I18n, Lang};
-use crate::mall_app::{code_of, MallState};
+use crate::screens::mall::{code_of, MallState};
 use crate::session;
 
 fn message(lang: Lang, n: &NotificationView) -> String {

@@ -5,12 +5,12 @@
 use leptos::{prelude::*, task::spawn_local};
 use member_core::dto::{codes, ClaimView};
 
-use super::{Tab, Ticket, WalletBar};
+use super::{Ticket, WalletBar};
 use crate::api;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{errors, fill, wallet::W, I18n};
-use crate::mall_app::{sign_in_url, ClaimToken, MallScreen, MallState};
 use crate::nav::Link;
+use crate::screens::mall::{sign_in_url, ClaimToken, MallScreen, MallState, Tab};
 
 /// Where the claim stands for this visitor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,13 +6,13 @@ use member_core::civil;
 use member_core::coupons::format_code;
 use member_core::dto::{codes, CouponView};
 
-use super::{Tab, Ticket, WalletBar};
+use super::{Ticket, WalletBar};
 use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::components::qr::qr_svg;
 use crate::i18n::{coupons, errors, fill, wallet::W, I18n};
-use crate::mall_app::{code_of, MallScreen};
+use crate::screens::mall::{code_of, MallScreen, Tab};
 
 #[component]
 pub fn CouponPage(id: i64) -> impl IntoView {

@@ -5,13 +5,13 @@
 use leptos::{prelude::*, task::spawn_local};
 use member_core::dto::{CouponCounts, CouponView};
 
-use super::{Tab, Ticket, WalletBar};
+use super::{Ticket, WalletBar};
 use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{coupons, errors, fill, wallet::W, I18n};
-use crate::mall_app::{code_of, MallScreen, MallState};
 use crate::nav::Link;
+use crate::screens::mall::{code_of, MallScreen, MallState, Tab};
 use crate::session;
 
 #[component]

@@ -11,29 +11,8 @@ use member_core::dto::CouponBenefit;
 
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::{coupons, wallet::W, I18n};
-use crate::mall_app::MallScreen;
 use crate::nav::Link;
-
-/// The wallet's tabs: usable (with the not-yet-valid ones), used, expired (with void).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Usable,
-    Used,
-    Expired,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Usable, Tab::Used, Tab::Expired];
-
-    /// The `status` filter of `GET /api/v1/me/coupons`.
-    pub fn status(self) -> &'static str {
-        match self {
-            Tab::Usable => "usable",
-            Tab::Used => "used",
-            Tab::Expired => "expired",
-        }
-    }
-}
+use crate::screens::mall::MallScreen;
 
 /// The bar on top of these screens: back (to the card, which is the member app and so a
 /// page load, or to a screen of this bundle), the title, the language toggle.

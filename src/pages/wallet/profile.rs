@@ -5,12 +5,12 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use member_core::civil;
 use member_core::dto::{ProfileUpdate, ProfileView};
 
-use super::{Tab, WalletBar};
+use super::WalletBar;
 use crate::api;
 use crate::clock;
 use crate::components::error_text::ErrorText;
 use crate::i18n::{coupons::day_text, errors, fill, wallet::W, I18n, Lang};
-use crate::mall_app::{code_of, MallScreen};
+use crate::screens::mall::{code_of, MallScreen, Tab};
 
 /// What the date input can show: only a full `YYYY-MM-DD` (a birthday without a year
 /// is shown as text beside it).
