@@ -4,9 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NextTierView, TierRef};
-
 wire! {
+    pub struct TierRef {
+        pub code: String,
+        pub name: String,
+    }
+
+    pub struct NextTierView {
+        pub code: String,
+        pub name: String,
+        pub growth_needed: i64,
+    }
+
     /// One version of the tier program. A new version applies from its `effective_from`
     /// on; what happened before keeps the rules of its time.
     pub struct TierProgram {
