@@ -77,6 +77,26 @@ pub fn iso(date: Date) -> String {
     format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
 }
 
+pub fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Monday = 1 … Sunday = 7.
+pub fn weekday(date: Date) -> u32 {
+    // 1970-01-01 was a Thursday (4).
+    u32::try_from((days_from_date(date) + 3).rem_euclid(7) + 1).unwrap_or(1)
+}
+
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    let first = Date {
+        year,
+        month,
+        day: 1,
+    };
+    let next = first_of_month_after(first, 1);
+    u32::try_from(days_from_date(next) - days_from_date(first)).unwrap_or(28)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -312,7 +312,7 @@ impl Birthday {
     /// The day it falls on in `year`: 29 February is celebrated on 28 February in
     /// years without one.
     pub fn in_year(self, year: i64) -> Date {
-        let day = if self.month == 2 && self.day == 29 && !is_leap(year) {
+        let day = if self.month == 2 && self.day == 29 && !civil::is_leap(year) {
             28
         } else {
             self.day
@@ -325,16 +325,6 @@ impl Birthday {
     }
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Monday = 1 … Sunday = 7.
-pub fn weekday(date: Date) -> u32 {
-    // 1970-01-01 was a Thursday (4).
-    u32::try_from((civil::days_from_date(date) + 3).rem_euclid(7) + 1).unwrap_or(1)
-}
-
 /// The year whose birthday gift is due on `today`, if one is: the period key that makes
 /// the gift once a year (a week around New Year belongs to the birthday's own year).
 pub fn birthday_due(birthday: Birthday, window: BirthdayWindow, today: Date) -> Option<i64> {
@@ -342,7 +332,7 @@ pub fn birthday_due(birthday: Birthday, window: BirthdayWindow, today: Date) -> 
         BirthdayWindow::Month => (today.month == birthday.month).then_some(today.year),
         BirthdayWindow::Week => {
             let t = civil::days_from_date(today);
-            let monday = t - i64::from(weekday(today)) + 1;
+            let monday = t - i64::from(civil::weekday(today)) + 1;
             [today.year - 1, today.year, today.year + 1]
                 .into_iter()
                 .find(|y| {
@@ -395,20 +385,10 @@ impl MemberDay {
 
     pub fn is_on(self, date: Date) -> bool {
         match self {
-            Self::Weekday(n) => weekday(date) == n,
-            Self::MonthDay(n) => date.day == n.min(days_in_month(date.year, date.month)),
+            Self::Weekday(n) => civil::weekday(date) == n,
+            Self::MonthDay(n) => date.day == n.min(civil::days_in_month(date.year, date.month)),
         }
     }
-}
-
-pub fn days_in_month(year: i64, month: u32) -> u32 {
-    let first = Date {
-        year,
-        month,
-        day: 1,
-    };
-    let next = civil::first_of_month_after(first, 1);
-    u32::try_from(civil::days_from_date(next) - civil::days_from_date(first)).unwrap_or(28)
 }
 
 /// A member is lapsing when their last purchase is at least `lapse_days` ago.
@@ -589,7 +569,7 @@ mod tests {
             None
         );
         // 2026-12-31 is a Thursday: its week runs 28 Dec – 3 Jan.
-        assert_eq!(weekday(d(2026, 12, 31)), 4);
+        assert_eq!(civil::weekday(d(2026, 12, 31)), 4);
         assert_eq!(
             birthday_due(b, BirthdayWindow::Week, d(2027, 1, 3)),
             Some(2026)

@@ -197,7 +197,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 pub fn valid_date(d: Date) -> bool {
     (1..=12).contains(&d.month)
         && d.day >= 1
-        && d.day <= crate::coupons::days_in_month(d.year, d.month)
+        && d.day <= crate::civil::days_in_month(d.year, d.month)
 }
 
 /// A date or a local date-time (`YYYY-MM-DD HH:MM[:SS]`, `T` allowed) as unix seconds

@@ -8,8 +8,8 @@
 //! local months: upgraded on 2026-07-01 → evaluated at the start of 2027-07-01, so the
 //! tier is kept "until 2027-06-30".
 
-use crate::civil::{self, Date};
-use crate::coupons::{days_in_month, weekday, Birthday, MemberDay};
+use crate::civil::{self, days_in_month, weekday, Date};
+use crate::coupons::{Birthday, MemberDay};
 use crate::dto::{TierDef, TierProgram};
 use crate::money::Cents;
 use crate::tiers::TierRule;

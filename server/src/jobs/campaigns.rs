@@ -7,10 +7,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use member_core::civil::{self, Date, DAY_SECS};
-use member_core::coupons::{
-    birthday_due, days_in_month, weekday, Birthday, BirthdayWindow, MemberDay,
-};
+use member_core::civil::{self, days_in_month, weekday, Date, DAY_SECS};
+use member_core::coupons::{birthday_due, Birthday, BirthdayWindow, MemberDay};
 
 use crate::db::campaigns::{self, Candidates, OneGrant, Period};
 use crate::db::coupons::Campaign;

@@ -150,7 +150,7 @@ async fn birthday_week_across_new_year_and_leap_day(app: TestApp) {
 
     // The week of Monday 2032-12-27 to Sunday 2033-01-02.
     assert_eq!(
-        member_core::coupons::weekday(Date {
+        member_core::civil::weekday(Date {
             year: 2032,
             month: 12,
             day: 27

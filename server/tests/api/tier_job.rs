@@ -350,7 +350,7 @@ async fn member_day_messages_once_for_everyone(app: TestApp) {
     let a = app.sign_up(&phone(80), "甲").await;
     app.sign_up(&phone(81), "乙").await;
     let now = app.now();
-    let weekday = member_core::coupons::weekday(civil::local_date(now));
+    let weekday = member_core::civil::weekday(civil::local_date(now));
     set_program(&app, |p| {
         p.member_day = Some(MemberDayRule {
             day: format!("weekday:{weekday}"),
