@@ -24,18 +24,13 @@ pub struct Adjustment<'a> {
 }
 
 pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustResult>, DbError> {
-    let (mut tx, claim_id) = match idempotency::begin(
+    let (mut tx, claim_id) = idempotency::claim_or_replay!(
         db,
         a.idempotency_scope,
         a.idempotency_key,
         a.request_hash,
-        a.now,
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay.into()),
-    };
+        a.now
+    );
     let member_id: i64 = sqlx::query_scalar("SELECT id FROM members WHERE member_no = $1")
         .bind(a.member_no)
         .fetch_optional(&mut *tx)

@@ -92,21 +92,39 @@ impl<T> From<Replay> for Outcome<T> {
     }
 }
 
-/// Opens a write transaction and claims the key in it: `Ok((tx, claim_id))` to do the
-/// work (then `complete` the claim in the same transaction), or the stored answer.
+/// A write transaction with the key claimed in it (do the work, then `complete` the
+/// claim in the same transaction), or the stored answer of the first request.
+pub enum Begun {
+    Claimed(Tx, i64),
+    Replayed(Replay),
+}
+
+/// Opens a write transaction and claims the key in it.
 pub async fn begin(
     db: &Db,
     scope: &str,
     key: &str,
     request_hash: &str,
     now: i64,
-) -> Result<Result<(Tx, i64), Replay>, DbError> {
+) -> Result<Begun, DbError> {
     let mut tx = db.begin_write().await?;
     Ok(match claim(&mut tx, scope, key, request_hash, now).await? {
-        Claim::New(id) => Ok((tx, id)),
-        Claim::Replay { status, body } => Err(Replay { status, body }),
+        Claim::New(id) => Begun::Claimed(tx, id),
+        Claim::Replay { status, body } => Begun::Replayed(Replay { status, body }),
     })
 }
+
+/// `(tx, claim_id)` of a freshly claimed key, or returns the stored answer from the
+/// calling use case as its `Ok(Outcome::Replayed)`: the one way every keyed write starts.
+macro_rules! claim_or_replay {
+    ($db:expr, $scope:expr, $key:expr, $hash:expr, $now:expr) => {
+        match $crate::db::idempotency::begin($db, $scope, $key, $hash, $now).await? {
+            $crate::db::idempotency::Begun::Claimed(tx, id) => (tx, id),
+            $crate::db::idempotency::Begun::Replayed(replay) => return Ok(replay.into()),
+        }
+    };
+}
+pub(crate) use claim_or_replay;
 
 /// The stored answer for a key already done with this same request, read without
 /// claiming anything (`begin` stays the authority: anything else is left to it).

@@ -148,18 +148,13 @@ async fn redeem_once(
     r: &NewRedemption<'_>,
     code: String,
 ) -> Result<Outcome<MallOrderResult>, MallError> {
-    let (mut tx, claim_id) = match idempotency::begin(
+    let (mut tx, claim_id) = idempotency::claim_or_replay!(
         db,
         r.idempotency_scope,
         r.idempotency_key,
         r.request_hash,
-        r.now,
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay.into()),
-    };
+        r.now
+    );
     // SQLite's write transaction already excludes every other writer; Postgres needs the
     // row lock before the read below, so that read sees the latest committed state.
     if db.backend() == Backend::Postgres
@@ -563,18 +558,13 @@ struct OrderCoupon {
 /// the points go back to the batches the redemption took them from, the stock and the
 /// member's count go back, in one transaction with the idempotency key.
 pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult>, MallError> {
-    let (mut tx, claim_id) = match idempotency::begin(
+    let (mut tx, claim_id) = idempotency::claim_or_replay!(
         db,
         c.idempotency_scope,
         c.idempotency_key,
         c.request_hash,
-        c.now,
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay.into()),
-    };
+        c.now
+    );
     let order = by_code_in(&mut tx, c.code)
         .await?
         .ok_or(DbError::NotFound)?;

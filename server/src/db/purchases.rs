@@ -94,18 +94,13 @@ const UPDATE_MEMBER_LOOKED_UP: &str = "UPDATE members SET growth = growth + $1, 
      WHERE id = $3";
 
 pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
-    let (mut tx, claim_id) = match idempotency::begin(
+    let (mut tx, claim_id) = idempotency::claim_or_replay!(
         db,
         p.idempotency_scope,
         p.idempotency_key,
         p.request_hash,
-        p.now,
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay.into()),
-    };
+        p.now
+    );
 
     let select = match db.backend() {
         Backend::Sqlite => SELECT_CARD_SQLITE,

@@ -78,18 +78,13 @@ const PURCHASE_COUNTS_UNTIL: &str = "SELECT counts_until FROM growth_events \
      WHERE member_id = $1 AND kind = 'purchase' AND note = $2 AND at = $3 LIMIT 1";
 
 pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, DbError> {
-    let (mut tx, claim_id) = match idempotency::begin(
+    let (mut tx, claim_id) = idempotency::claim_or_replay!(
         db,
         r.idempotency_scope,
         r.idempotency_key,
         r.request_hash,
-        r.now,
-    )
-    .await?
-    {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(replay.into()),
-    };
+        r.now
+    );
     let select = match db.backend() {
         Backend::Sqlite => SELECT_PURCHASE_SQLITE,
         Backend::Postgres => SELECT_PURCHASE_PG,
