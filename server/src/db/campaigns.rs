@@ -10,7 +10,7 @@ use rand::RngCore;
 use serde::Serialize;
 
 use super::coupons::{self, Campaign, Granted, IssueRefusal, ACTIVE};
-use super::{audit, idempotency, Backend, Db, DbError};
+use super::{audit, idempotency, Backend, Changed, Db, DbError};
 
 /// A campaign as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -285,14 +285,14 @@ pub struct Editable {
 
 /// Applies `change` to the campaign under a lock (so a cap is judged against the count
 /// of grants right now) and writes it with an audit row of both versions. `change`'s
-/// error leaves everything as it was. `Ok(None)`: no such campaign.
+/// error leaves everything as it was.
 pub async fn update<E, F>(
     db: &Db,
     actor: &str,
     id: i64,
     now: i64,
     change: F,
-) -> Result<Option<Result<(), E>>, DbError>
+) -> Result<(), Changed<E>>
 where
     F: FnOnce(&CampaignRow) -> Result<Editable, E>,
 {
@@ -305,13 +305,8 @@ where
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let after = match change(&row) {
-        Ok(a) => a,
-        Err(e) => return Ok(Some(Err(e))),
-    };
+    let row = row.ok_or(Changed::NotFound)?;
+    let after = change(&row).map_err(Changed::Refused)?;
     sqlx::query(
         "UPDATE campaigns SET name = $1, active = $2, ends_at = $3, total_cap = $4 WHERE id = $5",
     )
@@ -342,7 +337,7 @@ where
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(Ok(())))
+    Ok(())
 }
 
 // --- claim links -------------------------------------------------------------------
@@ -539,8 +534,8 @@ async fn campaign_by_id(
 pub async fn start_issue(db: &Db, m: &ManualIssue<'_>) -> Result<IssueStart, DbError> {
     let (mut tx, claim_id) =
         match idempotency::begin(db, ISSUE_SCOPE, m.key, m.request_hash, m.now).await? {
-            Ok(claimed) => claimed,
-            Err(replay) if replay.status == IN_PROGRESS => {
+            idempotency::Begun::Claimed(tx, id) => (tx, id),
+            idempotency::Begun::Replayed(replay) if replay.status == IN_PROGRESS => {
                 let id = serde_json::from_str::<serde_json::Value>(&replay.body)
                     .ok()
                     .and_then(|v| v["campaign_id"].as_i64())
@@ -551,7 +546,7 @@ pub async fn start_issue(db: &Db, m: &ManualIssue<'_>) -> Result<IssueStart, DbE
                     .ok_or(DbError::Corrupt("manual issue campaign"))?;
                 return Ok(IssueStart::Run(campaign));
             }
-            Err(replay) => {
+            idempotency::Begun::Replayed(replay) => {
                 return Ok(IssueStart::Done {
                     status: replay.status,
                     body: replay.body,

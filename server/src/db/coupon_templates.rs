@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{audit, Backend, Db, DbError};
+use super::{audit, Backend, Changed, Db, DbError};
 
 /// A template with its counts.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -180,16 +180,15 @@ pub enum ChangeRefused {
 /// Applies `change` under the template's row lock and writes it with an audit row
 /// holding both versions. The total can't drop below what is issued: the write is
 /// conditional on it, so an issue racing the patch can't slip under.
-/// `Ok(None)`: no such template.
 pub async fn update(
     db: &Db,
     actor: &str,
     id: i64,
     change: &Change,
     now: i64,
-) -> Result<Option<Result<TemplateRow, ChangeRefused>>, DbError> {
+) -> Result<TemplateRow, Changed<ChangeRefused>> {
     if id <= 0 {
-        return Ok(None);
+        return Err(Changed::NotFound);
     }
     let mut tx = db.begin_write().await?;
     let lock = match db.backend() {
@@ -206,9 +205,7 @@ pub async fn update(
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
+    let row = row.ok_or(Changed::NotFound)?;
     let issued = row.issued_count;
     let before = Editable {
         name: row.name,
@@ -242,7 +239,7 @@ pub async fn update(
     .await?
     .rows_affected();
     if changed != 1 {
-        return Ok(Some(Err(ChangeRefused::TotalBelowIssued(issued))));
+        return Err(Changed::Refused(ChangeRefused::TotalBelowIssued(issued)));
     }
     audit::record(
         &mut tx,
@@ -257,5 +254,5 @@ pub async fn update(
         .await?
         .ok_or(DbError::Corrupt("updated template vanished"))?;
     tx.commit().await?;
-    Ok(Some(Ok(updated)))
+    Ok(updated)
 }

@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{audit, Backend, Db, DbError};
+use super::{audit, Backend, Changed, Db, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct ItemRow {
@@ -214,14 +214,14 @@ pub async fn create(db: &Db, actor: &str, f: &ItemFields, now: i64) -> Result<i6
 
 /// Applies `change` to the stored item under a lock and writes the result with an
 /// audit row holding both versions. `change` validates the merged fields; its error
-/// leaves everything as it was. `Ok(None)`: no such item.
+/// leaves everything as it was.
 pub async fn update<E, F>(
     db: &Db,
     actor: &str,
     id: i64,
     now: i64,
     change: F,
-) -> Result<Option<Result<AdminItemRow, E>>, DbError>
+) -> Result<AdminItemRow, Changed<E>>
 where
     F: FnOnce(ItemFields) -> Result<ItemFields, E>,
 {
@@ -236,14 +236,9 @@ where
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
+    let row = row.ok_or(Changed::NotFound)?;
     let before = ItemFields::from(&row);
-    let after = match change(before.clone()) {
-        Ok(after) => after,
-        Err(e) => return Ok(Some(Err(e))),
-    };
+    let after = change(before.clone()).map_err(Changed::Refused)?;
     sqlx::query(
         "UPDATE mall_items SET name = $1, description = $2, category = $3, kind = $4, \
                 image_url = $5, points_price = $6, cash_cents = $7, stock = $8, \
@@ -284,7 +279,7 @@ where
         .await?
         .ok_or(DbError::Corrupt("updated item vanished"))?;
     tx.commit().await?;
-    Ok(Some(Ok(updated)))
+    Ok(updated)
 }
 
 /// Inserts the item unless one of that name exists (dev seed; idempotent).

@@ -59,6 +59,27 @@ pub enum Backend {
     Postgres,
 }
 
+/// Why an edit of a stored row (under its lock) did not happen: there is no such row,
+/// the edit refused the merged fields (`E`, nothing written), or storage failed.
+#[derive(Debug)]
+pub enum Changed<E> {
+    NotFound,
+    Refused(E),
+    Db(DbError),
+}
+
+impl<E> From<DbError> for Changed<E> {
+    fn from(e: DbError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl<E> From<sqlx::Error> for Changed<E> {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(DbError::from(e))
+    }
+}
+
 /// Failures and business refusals of the storage layer; the HTTP layer maps each to a
 /// status and code.
 #[derive(Debug, thiserror::Error)]

@@ -13,9 +13,9 @@ use member_core::dto::{
 };
 
 use super::admin_mall::{parse_time, text};
-use super::admin_points::{reason, require_admin};
+use super::admin_points::reason;
 use super::error::{ApiError, ApiResult};
-use super::extract::{IdempotencyKey, Json, Path, StaffSession};
+use super::extract::{AdminSession, IdempotencyKey, Json, Path};
 use super::idempotent;
 use crate::clock::rfc3339;
 use crate::db::campaigns::{
@@ -276,9 +276,8 @@ fn campaign_id(raw: &str) -> ApiResult<i64> {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<Vec<AdminCampaign>>> {
-    require_admin(&session)?;
     let rows = campaigns::list(&state.db).await?;
     Ok(Json(rows.into_iter().map(view).collect()))
 }
@@ -294,10 +293,9 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Json(req): Json<NewCampaign>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let row = check_new(&state, &req).await?;
     let actor = format!("admin:{}", session.staff.username);
     let now = state.clock.now();
@@ -318,10 +316,9 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AdminCampaign>> {
-    require_admin(&session)?;
     let id = campaign_id(&id)?;
     let full = campaigns::get(&state.db, id)
         .await?
@@ -344,11 +341,10 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Path(id): Path<String>,
     Json(patch): Json<CampaignPatch>,
 ) -> ApiResult<Json<AdminCampaign>> {
-    require_admin(&session)?;
     let id = campaign_id(&id)?;
     let new_name = patch
         .name
@@ -411,8 +407,7 @@ pub async fn update(
         }
         Ok(after)
     })
-    .await?
-    .ok_or(ApiError::NotFound)??;
+    .await?;
     let full = campaigns::get(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -450,11 +445,10 @@ fn plausible_member_no(no: &str) -> bool {
     ))]
 pub async fn issue(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     IdempotencyKey(key): IdempotencyKey,
     Json(req): Json<IssueCouponsRequest>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let why = reason(&req.reason)?.to_string();
     let qty = quantity(req.quantity)?;
     let now = state.clock.now();

@@ -13,12 +13,12 @@ use member_core::dto::{
 use member_core::money::MAX_PURCHASE_CENTS;
 
 use super::admin_mall::{bad, description, in_range, parse_opt_time, text};
-use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, Path, StaffSession};
+use super::extract::{AdminSession, Json, Path};
 use crate::clock::rfc3339;
 use crate::db::coupon_templates::{self, Change, ChangeRefused, NewTemplate, TemplateRow};
 use crate::db::mall::tier_exists;
+use crate::db::Changed;
 use crate::state::AppState;
 
 const MAX_NAME_CHARS: usize = 40;
@@ -212,9 +212,8 @@ async fn check_new(state: &AppState, req: &NewCouponTemplate) -> ApiResult<NewTe
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<Vec<AdminCouponTemplate>>> {
-    require_admin(&session)?;
     let rows = coupon_templates::list(&state.db).await?;
     Ok(Json(rows.into_iter().map(view).collect()))
 }
@@ -229,10 +228,9 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Json(req): Json<NewCouponTemplate>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let t = check_new(&state, &req).await?;
     let actor = format!("admin:{}", session.staff.username);
     let id = coupon_templates::create(&state.db, &actor, &t, state.clock.now()).await?;
@@ -254,11 +252,10 @@ pub async fn create(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Path(id): Path<String>,
     Json(patch): Json<CouponTemplatePatch>,
 ) -> ApiResult<Json<AdminCouponTemplate>> {
-    require_admin(&session)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     let change = Change {
         name: patch
@@ -278,16 +275,19 @@ pub async fn update(
             .transpose()?,
     };
     let actor = format!("admin:{}", session.staff.username);
-    match coupon_templates::update(&state.db, &actor, id, &change, state.clock.now()).await? {
-        None => Err(ApiError::NotFound),
+    match coupon_templates::update(&state.db, &actor, id, &change, state.clock.now()).await {
+        Ok(row) => Ok(Json(view(row))),
+        Err(Changed::NotFound) => Err(ApiError::NotFound),
         // 422, not 400: the number is well-formed, the coupons already out rule it out.
-        Some(Err(ChangeRefused::TotalBelowIssued(issued))) => Err(ApiError::Unprocessable(
-            codes::INVALID_INPUT,
-            format!(
-                "total_limit 不能小于已发放的 {issued} 张 / total_limit can't be below the \
-                 {issued} already issued"
-            ),
-        )),
-        Some(Ok(row)) => Ok(Json(view(row))),
+        Err(Changed::Refused(ChangeRefused::TotalBelowIssued(issued))) => {
+            Err(ApiError::Unprocessable(
+                codes::INVALID_INPUT,
+                format!(
+                    "total_limit 不能小于已发放的 {issued} 张 / total_limit can't be below the \
+                     {issued} already issued"
+                ),
+            ))
+        }
+        Err(Changed::Db(e)) => Err(e.into()),
     }
 }

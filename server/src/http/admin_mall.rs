@@ -7,9 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use member_core::dto::{codes, AdminMallItem, Created, ErrorBody, MallItemPatch, NewMallItem};
 
-use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, StaffSession};
+use super::extract::{AdminSession, Json};
 use crate::clock::rfc3339;
 use crate::db::mall::{self, AdminItemRow, ItemFields};
 use crate::state::AppState;
@@ -197,9 +196,8 @@ async fn check_tier(state: &AppState, code: Option<&str>) -> ApiResult<()> {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<Vec<AdminMallItem>>> {
-    require_admin(&session)?;
     let rows = mall::all_for_admin(&state.db).await?;
     Ok(Json(rows.into_iter().map(view).collect()))
 }
@@ -214,10 +212,9 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Json(req): Json<NewMallItem>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let min_tier = req
         .min_tier
         .as_deref()
@@ -397,11 +394,10 @@ fn merge(mut f: ItemFields, p: &MallItemPatch, c: Checked) -> ApiResult<ItemFiel
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Path(id): Path<String>,
     Json(patch): Json<MallItemPatch>,
 ) -> ApiResult<Json<AdminMallItem>> {
-    require_admin(&session)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     let checked = check_patch(&patch)?;
     if let Some(Some(tier)) = &checked.min_tier {
@@ -415,7 +411,6 @@ pub async fn update(
     let row = mall::update(&state.db, &actor, id, state.clock.now(), |f| {
         merge(f, &patch, checked)
     })
-    .await?
-    .ok_or(ApiError::NotFound)??;
+    .await?;
     Ok(Json(view(row)))
 }

@@ -342,6 +342,17 @@ pub fn card_code(e: CardCodeError) -> ApiError {
     }
 }
 
+/// An edit whose refusals are already HTTP errors.
+impl From<crate::db::Changed<ApiError>> for ApiError {
+    fn from(c: crate::db::Changed<ApiError>) -> Self {
+        match c {
+            crate::db::Changed::NotFound => Self::NotFound,
+            crate::db::Changed::Refused(e) => e,
+            crate::db::Changed::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
