@@ -4,11 +4,11 @@ use super::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use member_core::dto::{codes, ErrorBody, PointsAdjustRequest, PointsAdjustResult, PointsRules};
+use member_core::dto::{ErrorBody, PointsAdjustRequest, PointsAdjustResult, PointsRules};
 use member_core::points::{ExpiryRule, RuleError, MAX_DAYS, MAX_MONTHS, MAX_YEARS};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{IdempotencyKey, Json, StaffSession};
+use super::extract::{AdminSession, IdempotencyKey, Json};
 use super::idempotent::{request_hash, respond};
 use crate::db::{adjust, ledger};
 use crate::state::AppState;
@@ -16,17 +16,6 @@ use crate::state::AppState;
 /// One adjustment moves at most this many points either way (a typo guard).
 pub const MAX_ADJUST_POINTS: i64 = 1_000_000;
 pub const MAX_REASON_CHARS: usize = 200;
-
-pub fn require_admin(session: &StaffSession) -> ApiResult<()> {
-    if session.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            codes::FORBIDDEN,
-            "需要管理员权限 / Admin role required".into(),
-        ))
-    }
-}
 
 /// A reason as it is stored and shown: trimmed, 1–200 characters, no control characters.
 pub fn reason(raw: &str) -> ApiResult<&str> {
@@ -55,9 +44,8 @@ fn rules_view(rule: ExpiryRule) -> PointsRules {
     ))]
 pub async fn get_points_rules(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<PointsRules>> {
-    require_admin(&session)?;
     Ok(Json(rules_view(ledger::expiry_rule(&state.db).await?)))
 }
 
@@ -71,10 +59,9 @@ pub async fn get_points_rules(
     ))]
 pub async fn put_points_rules(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     body: Result<Json<PointsRules>, ApiError>,
 ) -> ApiResult<Json<PointsRules>> {
-    require_admin(&session)?;
     let Json(req) = body?;
     let rule = ExpiryRule::from_parts(req.expiry.trim(), req.n).map_err(|e| {
         ApiError::invalid_input(match e {
@@ -110,12 +97,11 @@ pub async fn put_points_rules(
     ))]
 pub async fn adjust_points(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Path(member_no): Path<String>,
     key: Result<IdempotencyKey, ApiError>,
     body: Result<Json<PointsAdjustRequest>, ApiError>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let IdempotencyKey(key) = key?;
     let Json(req) = body?;
     if req.points == 0 || req.points.unsigned_abs() > MAX_ADJUST_POINTS.unsigned_abs() {

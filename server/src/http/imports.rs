@@ -11,9 +11,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use member_core::dto::{codes, ErrorBody, ImportJobView, ImportReport};
 use serde::Deserialize;
 
-use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, Path, StaffSession};
+use super::extract::{AdminSession, Json, Path};
 use crate::db::import::{self, FileError, Source};
 use crate::state::AppState;
 
@@ -57,12 +56,11 @@ pub fn file_error(e: &FileError) -> ApiError {
               (status = 415, description = "unsupported_media_type: the body is not text/csv", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     headers: HeaderMap,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
-    require_admin(&session)?;
     // A cross-site form can post text/plain or form data without asking first; text/csv
     // it cannot, so the import only reads a body that says it is CSV.
     if !is_csv(&headers) {
@@ -170,10 +168,9 @@ async fn spool(body: Body) -> ApiResult<Source> {
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn progress(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ImportJobView>> {
-    require_admin(&session)?;
     let job = import::job(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;

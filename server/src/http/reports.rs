@@ -8,9 +8,8 @@ use member_core::dto::{ErrorBody, ReferralFunnel, SignupReport, SignupReportRow}
 use member_core::signup::parse_date;
 use serde::Deserialize;
 
-use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, StaffSession};
+use super::extract::{AdminSession, Json};
 use crate::db::reports::{self, By};
 use crate::state::AppState;
 
@@ -73,10 +72,9 @@ fn row(key: String, label: String, signups: i64, same_day: i64) -> SignupReportR
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn signups(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> ApiResult<Json<SignupReport>> {
-    require_admin(&session)?;
     let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let by_name = q.by.as_deref().unwrap_or("store");
     let by = By::parse(by_name).ok_or_else(|| {
@@ -126,10 +124,9 @@ pub async fn signups(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn referrals(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> ApiResult<Json<ReferralFunnel>> {
-    require_admin(&session)?;
     let Query(q) = query.map_err(|e| ApiError::invalid_input(e.body_text()))?;
     let (from, to, start, end) = range(&q, state.clock.now())?;
     let f = reports::referral_funnel(&state.db, start, end).await?;

@@ -13,9 +13,8 @@ use member_core::signup::{self, Ask, LinkToken};
 use serde::Deserialize;
 
 use super::admin_mall::{parse_opt_time, text};
-use super::admin_points::require_admin;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Json, MemberSession, Path, StaffSession};
+use super::extract::{AdminSession, Json, MemberSession, Path, StaffSession};
 use crate::clock::rfc3339;
 use crate::db::members::Attribution;
 use crate::db::signup_links::{self, LinkRow, NewLink};
@@ -372,9 +371,8 @@ pub async fn personal_link(
     responses((status = 200, body = SignupSettings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_settings(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<SignupSettings>> {
-    require_admin(&session)?;
     Ok(Json(signup_links::settings(&state.db).await?))
 }
 
@@ -384,10 +382,9 @@ pub async fn get_settings(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Json(mut s): Json<SignupSettings>,
 ) -> ApiResult<Json<SignupSettings>> {
-    require_admin(&session)?;
     s.brand_name = text("brand_name", &s.brand_name, 1, 30)?;
     s.call_to_action = text("call_to_action", &s.call_to_action, 0, 40)?;
     for (field, value) in [

@@ -9,9 +9,8 @@ use member_core::dto::{
 };
 
 use super::admin_mall::{parse_opt_time, text};
-use super::admin_points::require_admin;
 use super::error::ApiResult;
-use super::extract::{Json, StaffSession};
+use super::extract::{AdminSession, Json};
 use crate::clock::rfc3339;
 use crate::db::tier_program::{self, Version};
 use crate::state::AppState;
@@ -34,9 +33,8 @@ fn view(v: Version) -> TierProgramVersionView {
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
-    session: StaffSession,
+    _admin: AdminSession,
 ) -> ApiResult<Json<TierProgramVersions>> {
-    require_admin(&session)?;
     let now = state.clock.now();
     let current_id = tier_program::in_effect(&state.db, now).await?.id;
     let versions = tier_program::all(&state.db).await?;
@@ -53,10 +51,9 @@ pub async fn versions(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    session: StaffSession,
+    session: AdminSession,
     Json(body): Json<NewTierProgramVersion>,
 ) -> ApiResult<Response> {
-    require_admin(&session)?;
     let now = state.clock.now();
     let effective_from =
         parse_opt_time("effective_from", body.effective_from.as_deref())?.unwrap_or(now);
