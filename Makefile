@@ -67,7 +67,8 @@ clippy:
 lint: fmt-check clippy
 
 # Make sure the local Postgres answers; start the Debian cluster when it is down. When it
-# still does not answer, the Postgres tests decide: they fail under CI=true, skip otherwise.
+# still does not answer, this step fails (and so does every Postgres test) unless
+# SKIP_POSTGRES=1 says to leave the Postgres tests out.
 postgres:
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then exit 0; fi; \
 	if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null 2>&1; then \
@@ -77,10 +78,29 @@ postgres:
 	  done; \
 	  for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 0.5; done; \
 	fi; \
-	echo "warning: Postgres is not answering on 127.0.0.1:5432" >&2
+	if [ -n "$${SKIP_POSTGRES:-}" ] && [ "$${SKIP_POSTGRES}" != 0 ]; then \
+	  echo "Postgres is not answering on 127.0.0.1:5432: its tests are skipped (SKIP_POSTGRES=1)" >&2; \
+	  exit 0; \
+	fi; \
+	echo "Postgres is not answering on 127.0.0.1:5432. Start it:" >&2; \
+	echo "  pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start" >&2; \
+	echo "or leave its tests out on purpose: SKIP_POSTGRES=1 make test" >&2; \
+	exit 1
+
+# What the person running the tests asked to leave out: SKIP_POSTGRES=1 (the Postgres
+# tests), SKIP_BROWSER=1 (the browser tests). nextest counts them as skipped and the last
+# line says so.
+on = $(filter-out 0 false,$(1))
+SKIPPED := $(if $(call on,$(SKIP_POSTGRES)),Postgres) $(if $(call on,$(SKIP_BROWSER)),browser)
+NEXTEST_FILTER := $(strip \
+  $(if $(call on,$(SKIP_POSTGRES)),not test(/(^|::)(many_)?postgres(_only)?::/)) \
+  $(if $(call on,$(SKIP_BROWSER)),$(if $(call on,$(SKIP_POSTGRES)),and )not binary(/^e2e_/)))
 
 nextest:
-	cargo nextest run --workspace --no-fail-fast
+	cargo nextest run --workspace --no-fail-fast $(if $(NEXTEST_FILTER),-E '$(NEXTEST_FILTER)')
+	@if [ -n "$(strip $(SKIPPED))" ]; then \
+	  echo "make test: SKIPPED on request: $(strip $(SKIPPED)) tests (nextest counts them as skipped)"; \
+	fi
 
 # Only the browser journey (expects `make web` to have run).
 e2e:

@@ -51,6 +51,22 @@ macro_rules! both_backends {
     };
 }
 
+/// Tests of what only Postgres does (its SQLSTATEs, its locks), registered for Postgres
+/// alone so they never pass on SQLite by asserting nothing.
+#[macro_export]
+macro_rules! postgres_only {
+    ($($name:ident),* $(,)?) => {
+        mod postgres_only {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    $crate::common::run($crate::common::Backend::Postgres, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -157,18 +173,33 @@ async fn pg_admin() -> Option<PgPool> {
 }
 
 fn pg_unreachable(url: &str, why: &str) -> Option<PgPool> {
-    if std::env::var_os("CI").is_some() {
+    skip_or_fail_postgres(skip_requested("SKIP_POSTGRES"), url, why);
+    None
+}
+
+/// Whether the person running the tests asked to skip a part (`SKIP_POSTGRES=1`).
+pub fn skip_requested(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// A Postgres test without Postgres fails, saying how to start it, unless the skip was
+/// asked for; then it says loudly that it skipped (and `make test` names the skip).
+fn skip_or_fail_postgres(skip: bool, url: &str, why: &str) {
+    if !skip {
         panic!(
-            "Postgres at {url} is unreachable ({why}) and CI is set: Postgres tests must run in CI"
+            "Postgres at {url} is unreachable ({why}). Start it with `make postgres` \
+             (or `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), \
+             or skip the Postgres tests on purpose with SKIP_POSTGRES=1."
         );
     }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         !! SKIPPED Postgres test: {url} unreachable ({why}).\n\
-         !! Set CI=1 to make this a failure.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-    );
-    None
+    eprintln!("SKIPPED Postgres test (SKIP_POSTGRES=1): {url} unreachable ({why})");
+}
+
+#[test]
+#[should_panic(expected = "SKIP_POSTGRES=1")]
+fn a_missing_postgres_fails_unless_skipped() {
+    skip_or_fail_postgres(true, "postgres://x", "asked to skip");
+    skip_or_fail_postgres(false, "postgres://x", "connection refused");
 }
 
 /// Runs one test body against a fresh server and database, then checks the ledger

@@ -17,8 +17,9 @@ both_backends!(
     per_member_limit_two_under_ten_requests,
     one_key_ten_times_is_one_order,
     ten_concurrent_cancels_restore_once,
-    postgres_aborts_are_a_retryable_503,
 );
+
+postgres_only!(postgres_aborts_are_a_retryable_503);
 
 /// The stock-50 race needs 220 sign-ups from one address: above the default per-IP
 /// OTP budget.
@@ -361,9 +362,6 @@ async fn postgres_aborts_are_a_retryable_503(app: TestApp) {
     use member_server::db::DbError;
     use member_server::http::error::ApiError;
 
-    if app.backend != crate::common::Backend::Postgres {
-        return;
-    }
     let db = crate::ledger::server_db(&app).await;
     for state in ["40P01", "40001"] {
         let e = sqlx::query(&format!(
