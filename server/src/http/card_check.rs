@@ -103,14 +103,15 @@ pub(super) async fn check(
     let wrong = matches!(&answer, Err(Refusal::Code(e)) if throttle::is_wrong_code(*e));
     let own_key = wrong_keys.first().ok_or(ApiError::Internal)?;
     let (mut tx, counts) = limits::hold(&state.db, own_key, &counted, now).await?;
-    let spent = scopes
-        .iter()
-        .zip(&counts)
-        .enumerate()
-        .find_map(|(i, (scope, count))| match count {
-            Some((n, start)) if *n >= scope.budget.max => Some((i, *start)),
-            _ => None,
-        });
+    let spent =
+        scopes
+            .iter()
+            .zip(&counts)
+            .enumerate()
+            .find_map(|(i, (scope, count))| match count {
+                Some((n, start)) if *n >= scope.budget.max => Some((i, *start)),
+                _ => None,
+            });
     if let Some((i, window_start)) = spent {
         tx.rollback().await.map_err(crate::db::DbError::from)?;
         let (Some(scope), Some(window)) = (scopes.get(i), windows.get(i)) else {
