@@ -107,7 +107,17 @@ pub async fn begin(
     request_hash: &str,
     now: i64,
 ) -> Result<Begun, DbError> {
-    let mut tx = db.begin_write().await?;
+    begin_in(db.begin_write().await?, scope, key, request_hash, now).await
+}
+
+/// Claims the key in a write transaction the caller already holds.
+pub async fn begin_in(
+    mut tx: Tx,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+) -> Result<Begun, DbError> {
     Ok(match claim(&mut tx, scope, key, request_hash, now).await? {
         Claim::New(id) => Begun::Claimed(tx, id),
         Claim::Replay { status, body } => Begun::Replayed(Replay { status, body }),
@@ -119,6 +129,12 @@ pub async fn begin(
 macro_rules! claim_or_replay {
     ($db:expr, $scope:expr, $key:expr, $hash:expr, $now:expr) => {
         match $crate::db::idempotency::begin($db, $scope, $key, $hash, $now).await? {
+            $crate::db::idempotency::Begun::Claimed(tx, id) => (tx, id),
+            $crate::db::idempotency::Begun::Replayed(replay) => return Ok(replay.into()),
+        }
+    };
+    (in $tx:expr, $scope:expr, $key:expr, $hash:expr, $now:expr) => {
+        match $crate::db::idempotency::begin_in($tx, $scope, $key, $hash, $now).await? {
             $crate::db::idempotency::Begun::Claimed(tx, id) => (tx, id),
             $crate::db::idempotency::Begun::Replayed(replay) => return Ok(replay.into()),
         }

@@ -188,18 +188,30 @@ pub async fn hold(
             .execute(&mut *tx)
             .await?;
     }
-    let mut counts = Vec::with_capacity(counted.len());
-    for (key, window) in counted {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT count, window_start FROM rate_counters \
-             WHERE counter_key = $1 AND window_start > $2",
-        )
-        .bind(*key)
-        .bind(now - window.secs)
-        .fetch_optional(&mut *tx)
-        .await?;
-        counts.push(row);
+    // One read for every key: on Postgres each statement is a round trip, and this runs
+    // on every card check of the till.
+    let placeholders: Vec<String> = (1..=counted.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT counter_key, count, window_start FROM rate_counters WHERE counter_key IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+    for (key, _) in counted {
+        query = query.bind(*key);
     }
+    let rows = if counted.is_empty() {
+        Vec::new()
+    } else {
+        query.fetch_all(&mut *tx).await?
+    };
+    let counts = counted
+        .iter()
+        .map(|(key, window)| {
+            rows.iter()
+                .find(|(k, _, start)| k == key && *start > now - window.secs)
+                .map(|(_, n, start)| (*n, *start))
+        })
+        .collect();
     Ok((tx, counts))
 }
 

@@ -17,7 +17,7 @@ use super::growth::{self, Event};
 use super::ledger::{self, Entry};
 use super::{
     audit, checkout, coupons, idempotency, referrals, tier_moves, tier_program as versions,
-    Backend, Db, DbError,
+    Backend, Db, DbError, Tx,
 };
 
 pub struct NewPurchase<'a> {
@@ -93,9 +93,16 @@ const UPDATE_MEMBER_LOOKED_UP: &str = "UPDATE members SET growth = growth + $1, 
                                  ELSE growth_recount_at END \
      WHERE id = $3";
 
-pub async fn record(db: &Db, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
+/// Records `p` in `held` when the caller's card check hands over its write transaction
+/// (the hold of the staff account's guessing budget: one transaction per purchase, not
+/// two), else in a fresh one.
+pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Recorded, DbError> {
+    let tx = match held {
+        Some(tx) => tx,
+        None => db.begin_write().await?,
+    };
     let (mut tx, claim_id) = idempotency::claim_or_replay!(
-        db,
+        in tx,
         p.idempotency_scope,
         p.idempotency_key,
         p.request_hash,

@@ -12,6 +12,8 @@
 //! held: holding the store's too would make every till of a store queue on one lock for
 //! every right code, while one account's guesses past the store's budget are already
 //! told one at a time.
+//! A purchase (`Use::Spend`) is recorded in the hold's own transaction, so a purchase
+//! by code opens one write transaction, not two.
 //! The card itself is never locked: a cashier of another store still checks it.
 
 use member_core::card_code::{parse_code, verify_totp, CardCodeError, CardKey, ParsedCode};
@@ -21,23 +23,42 @@ use member_core::throttle::{
 
 use super::error::{card_code, ApiError, ApiResult};
 use super::extract::StaffSession;
+use crate::db::idempotency::{self, Replay};
 use crate::db::limits::{self, Note, Window};
 use crate::db::members::{self, ScannedRow};
+use crate::db::Tx;
 use crate::state::AppState;
 
 /// What the caller does with a right code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Use {
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Use<'a> {
     /// Look only (verify, preview): a used code is refused here.
     Look,
     /// Spend it (purchase): the purchase's own transaction spends it under the member
     /// lock, and decides about a used code (a retry may get the stored answer).
-    Spend,
+    Spend(Retry<'a>),
+}
+
+/// The purchase's idempotency key: a code refused as used or expired may be a retry of
+/// a purchase already recorded, whose stored answer is given instead (and the code is
+/// not counted as a wrong one). Only read when the code is refused: a right, unused
+/// code belongs to no recorded purchase, so the till's every purchase skips the read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Retry<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
 }
 
 pub(super) struct Checked {
-    /// The member; `None` only for `Use::Spend` of an already used code.
+    /// The member; `None` only for `Use::Spend` of an already used code, or of a retry.
     pub scanned: Option<ScannedRow>,
+    /// `Use::Spend` only: the stored answer of the purchase this request retries.
+    pub replay: Option<Replay>,
+    /// `Use::Spend` only: the hold's write transaction, still open, for the purchase to
+    /// be recorded in (one transaction per purchase; the account's next check waits
+    /// until it commits, as it would for a cashier's next scan).
+    pub held: Option<Tx>,
 }
 
 /// One budget of wrong codes; the staff account's comes first.
@@ -85,7 +106,7 @@ pub(super) async fn check(
     state: &AppState,
     session: &StaffSession,
     code: &str,
-    usage: Use,
+    usage: Use<'_>,
 ) -> ApiResult<Checked> {
     let parsed = parse_code(code).map_err(card_code)?;
     let now = state.clock.now();
@@ -100,6 +121,16 @@ pub(super) async fn check(
     // Looked at first, told only once the budgets allow it: under the account's hold the
     // budgets are read and a wrong code counted, one check of the account at a time.
     let answer = look_up(state, &parsed, now).await;
+    if let (Use::Spend(retry), Err(Refusal::Code(_))) = (usage, &answer) {
+        let stored = idempotency::stored(&state.db, retry.scope, retry.key, retry.request_hash);
+        if let Some(replay) = stored.await? {
+            return Ok(Checked {
+                scanned: None,
+                replay: Some(replay),
+                held: None,
+            });
+        }
+    }
     let wrong = matches!(&answer, Err(Refusal::Code(e)) if throttle::is_wrong_code(*e));
     let own_key = wrong_keys.first().ok_or(ApiError::Internal)?;
     let (mut tx, counts) = limits::hold(&state.db, own_key, &counted, now).await?;
@@ -125,13 +156,29 @@ pub(super) async fn check(
     if wrong {
         limits::bump_in(&mut tx, &counted, now).await?;
     }
-    tx.commit().await.map_err(crate::db::DbError::from)?;
+    let spendable = match &answer {
+        Ok(_) => true,
+        Err(Refusal::Code(CardCodeError::Replayed)) => true,
+        Err(_) => false,
+    };
+    let held = if matches!(usage, Use::Spend(_)) && spendable {
+        Some(tx)
+    } else {
+        tx.commit().await.map_err(crate::db::DbError::from)?;
+        None
+    };
     match answer {
         Ok(scanned) => Ok(Checked {
             scanned: Some(scanned),
+            replay: None,
+            held,
         }),
-        Err(Refusal::Code(CardCodeError::Replayed)) if usage == Use::Spend => {
-            Ok(Checked { scanned: None })
+        Err(Refusal::Code(CardCodeError::Replayed)) if matches!(usage, Use::Spend(_)) => {
+            Ok(Checked {
+                scanned: None,
+                replay: None,
+                held,
+            })
         }
         Err(Refusal::Code(e)) => Err(card_code(e)),
         Err(Refusal::Api(e)) => Err(e),

@@ -11,7 +11,7 @@ use member_core::money::{AmountError, Cents};
 use member_core::throttle::{self, Attempt};
 use sha2::{Digest, Sha256};
 
-use super::card_check::{self, Use};
+use super::card_check::{self, Retry, Use};
 use super::error::{wait_text, ApiError, ApiResult};
 use super::extract::{
     clear_cookie, cookie, session_mac, set_cookie, ClientIp, IdempotencyKey, Json, StaffSession,
@@ -20,7 +20,7 @@ use super::extract::{
 use super::views::member_summary;
 use crate::db::limits::{self, Window};
 use crate::db::staff::login_keys;
-use crate::db::{idempotency, purchases, sessions, staff};
+use crate::db::{purchases, sessions, staff};
 
 use crate::state::AppState;
 
@@ -263,17 +263,27 @@ pub async fn record_purchase(
     let (store_id, store_code) = session.store()?;
     let scope = format!("purchase:staff:{}", session.staff.id);
     let hash = request_hash(&req);
-    // A retry of a recorded purchase gets its answer even once the code has expired
-    // (it must not count as a wrong code either).
-    if let Some(r) = idempotency::stored(&state.db, &scope, &key, &hash).await? {
-        return Ok(super::idempotent::replayed(r.status, r.body));
-    }
-    // A look-up's token was checked by `identify`; a code takes the guessing limit.
-    if who.totp().is_some() {
-        card_check::check(&state, &session, &req.code, Use::Spend).await?;
-    }
+    // A look-up's token was checked by `identify`; a code takes the guessing limit. A
+    // retry of a recorded purchase gets its answer even once the code has expired (and
+    // it does not count as a wrong code).
+    let held = match who.totp() {
+        Some(_) => {
+            let retry = Retry {
+                scope: &scope,
+                key: &key,
+                request_hash: &hash,
+            };
+            let checked = card_check::check(&state, &session, &req.code, Use::Spend(retry)).await?;
+            if let Some(r) = checked.replay {
+                return Ok(super::idempotent::replayed(r.status, r.body));
+            }
+            checked.held
+        }
+        None => None,
+    };
     let recorded = purchases::record(
         &state.db,
+        held,
         purchases::NewPurchase {
             staff_id: session.staff.id,
             staff_username: &session.staff.username,
