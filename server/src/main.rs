@@ -252,6 +252,6 @@ async fn import_file(
         plan.report(false, done.imported, done.late_duplicates, done.points)
     };
     db.close().await;
-    print!("{}", db::import::summary(&report));
+    print!("{}", db::import::jobs::summary(&report));
     Ok(())
 }

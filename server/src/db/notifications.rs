@@ -2,9 +2,12 @@
 //! member day), deduplicated by a key so a job run twice or a replayed request never
 //! sends a message twice.
 
-use member_core::dto::{NotificationData, TierRef};
+use member_core::civil;
+use member_core::dto::{NotificationData, TierProgram, TierRef};
+use member_core::tier_program as rules;
 
 use super::batch::{Arg, Stmt};
+use super::{Db, DbError};
 
 /// `$1` member, `$2` kind, `$3` dedupe key, `$4` data JSON, `$5` at.
 pub const INSERT: &str = "INSERT INTO notifications (member_id, kind, dedupe, data, created_at) \
@@ -67,4 +70,30 @@ pub fn tier_ref(code: &str, name: &str) -> TierRef {
         code: code.into(),
         name: name.into(),
     }
+}
+
+/// Today's member-day message for every member, once (set-based: one statement).
+pub async fn member_day(db: &Db, program: &TierProgram, now: i64) -> Result<u64, DbError> {
+    let today = civil::local_date(now);
+    let Some(md) = rules::member_day_on(program, today) else {
+        return Ok(0);
+    };
+    let mut data = data();
+    data.date = Some(civil::iso(today));
+    data.points_multiplier_pct = Some(md.points_multiplier_pct);
+    let body = serde_json::to_string(&data).map_err(|_| DbError::Corrupt("notification"))?;
+    // `WHERE true`: SQLite needs it to tell the upsert clause from a join constraint.
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "INSERT INTO notifications (member_id, kind, dedupe, data, created_at) \
+         SELECT id, 'member_day', $1, $2, $3 FROM members WHERE true ON CONFLICT DO NOTHING",
+    )
+    .bind(format!("member_day:{}", civil::iso(today)))
+    .bind(body)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
 }

@@ -1,5 +1,6 @@
 //! The tier job's steps against the database: adopting members into evaluation periods,
-//! window recounts, decay, evaluations, downgrade warnings and member-day messages.
+//! window recounts, decay, evaluations and downgrade warnings (member-day messages are
+//! `notifications::member_day`).
 //!
 //! Every step pages by member id and changes a member only by a conditional update on
 //! what it read (`period_end = old`, `growth_recount_at <= now`, `decayed_through` unchanged),
@@ -672,32 +673,4 @@ async fn warn_one(
     )
     .await?;
     Ok(Some(Verdict::Downgraded))
-}
-
-// --- member day ----------------------------------------------------------------------
-
-/// Today's member-day message for every member, once (set-based: one statement).
-pub async fn member_day(db: &Db, program: &TierProgram, now: i64) -> Result<u64, DbError> {
-    let today = civil::local_date(now);
-    let Some(md) = rules::member_day_on(program, today) else {
-        return Ok(0);
-    };
-    let mut data = notifications::data();
-    data.date = Some(civil::iso(today));
-    data.points_multiplier_pct = Some(md.points_multiplier_pct);
-    let body = serde_json::to_string(&data).map_err(|_| DbError::Corrupt("notification"))?;
-    // `WHERE true`: SQLite needs it to tell the upsert clause from a join constraint.
-    let mut tx = db.begin_write().await?;
-    let n = sqlx::query(
-        "INSERT INTO notifications (member_id, kind, dedupe, data, created_at) \
-         SELECT id, 'member_day', $1, $2, $3 FROM members WHERE true ON CONFLICT DO NOTHING",
-    )
-    .bind(format!("member_day:{}", civil::iso(today)))
-    .bind(body)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(n)
 }

@@ -18,10 +18,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{AdminSession, IdempotencyKey, Json, Path};
 use super::idempotent;
 use crate::clock::rfc3339;
-use crate::db::campaigns::{
-    self, CampaignFull, Editable, IssueStart, ManualIssue, NewCampaignRow, OneGrant, Period,
-    SegmentFilter,
-};
+use crate::db::campaigns::issue::{IssueStart, ManualIssue, OneGrant, Period, SegmentFilter};
+use crate::db::campaigns::{self, CampaignFull, Editable, NewCampaignRow};
 use crate::db::coupons::Campaign;
 use crate::db::Db;
 use crate::state::AppState;
@@ -537,7 +535,7 @@ pub async fn issue(
     let fields: Vec<&[u8]> = hash_fields.iter().map(Vec::as_slice).collect();
     let hash = idempotent::request_hash(&fields);
     let actor = format!("admin:{}", session.staff.username);
-    let start = campaigns::start_issue(
+    let start = campaigns::issue::start_issue(
         &state.db,
         &ManualIssue {
             key: &key,
@@ -623,7 +621,7 @@ async fn run_issue(
                 .filter(|n| plausible_member_no(n))
                 .cloned()
                 .collect();
-            let found: HashMap<String, i64> = campaigns::members_by_no(&db, &asked)
+            let found: HashMap<String, i64> = campaigns::issue::members_by_no(&db, &asked)
                 .await?
                 .into_iter()
                 .map(|t| (t.member_no, t.id))
@@ -632,7 +630,8 @@ async fn run_issue(
                 match found.get(no) {
                     Some(id) => {
                         let outcome =
-                            campaigns::grant_one(&db, &campaign, *id, &once, false, now).await?;
+                            campaigns::issue::grant_one(&db, &campaign, *id, &once, false, now)
+                                .await?;
                         tally(&mut res, no, outcome);
                     }
                     None => skip(&mut res, no, codes::NOT_FOUND),
@@ -642,10 +641,12 @@ async fn run_issue(
         Targets::Segment(filter) => {
             let mut after = 0;
             loop {
-                let page = campaigns::segment_page(&db, &filter, after, SEGMENT_PAGE).await?;
+                let page =
+                    campaigns::issue::segment_page(&db, &filter, after, SEGMENT_PAGE).await?;
                 for t in &page {
                     let outcome =
-                        campaigns::grant_one(&db, &campaign, t.id, &once, false, now).await?;
+                        campaigns::issue::grant_one(&db, &campaign, t.id, &once, false, now)
+                            .await?;
                     tally(&mut res, &t.member_no, outcome);
                 }
                 match page.last() {
@@ -658,6 +659,6 @@ async fn run_issue(
         }
     }
     let body = serde_json::to_string(&res).map_err(|_| ApiError::Internal)?;
-    campaigns::finish_issue(&db, &key, &body).await?;
+    campaigns::issue::finish_issue(&db, &key, &body).await?;
     Ok(res)
 }

@@ -7,7 +7,8 @@ use member_core::dto::{ClaimCoupon, ClaimResult, ClaimView, CouponBenefit, Error
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{cookie, session_mac, Json, MemberSession, Path, MEMBER_COOKIE};
-use crate::db::campaigns::{self, CampaignRow, Claimed};
+use crate::db::campaigns::claims::Claimed;
+use crate::db::campaigns::{self, CampaignRow};
 use crate::db::sessions::{self, Kind};
 use crate::db::wallet;
 use crate::state::AppState;
@@ -26,7 +27,7 @@ fn token(raw: &str) -> Option<String> {
 
 async fn link(state: &AppState, raw: &str) -> ApiResult<CampaignRow> {
     let t = token(raw).ok_or(ApiError::NotFound)?;
-    campaigns::by_token(&state.db, &t)
+    campaigns::claims::by_token(&state.db, &t)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -55,9 +56,9 @@ pub async fn view(
 ) -> ApiResult<Json<ClaimView>> {
     let c = link(&state, &raw).await?;
     let now = state.clock.now();
-    let lines = campaigns::pack_lines(&state.db, c.id).await?;
+    let lines = campaigns::claims::pack_lines(&state.db, c.id).await?;
     let claimed = match member_if_signed_in(&state, &headers).await? {
-        Some(member_id) => campaigns::has_grant(&state.db, c.id, member_id).await?,
+        Some(member_id) => campaigns::claims::has_grant(&state.db, c.id, member_id).await?,
         None => false,
     };
     Ok(Json(ClaimView {
@@ -105,7 +106,7 @@ pub async fn claim(
     let c = link(&state, &raw).await?;
     let now = state.clock.now();
     let (ids, already_claimed) =
-        match campaigns::claim(&state.db, c.id, session.member_id, now).await? {
+        match campaigns::claims::claim(&state.db, c.id, session.member_id, now).await? {
             Claimed::New(ids) => (ids, false),
             Claimed::Already(ids) => (ids, true),
         };

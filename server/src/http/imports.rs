@@ -90,7 +90,7 @@ pub async fn start(
     }
     let actor = format!("staff:{}", session.staff.username);
     let to_create = i64::try_from(plan.create.len()).unwrap_or(i64::MAX);
-    let id = import::start_job(&state.db, to_create, &actor, now).await?;
+    let id = import::jobs::start_job(&state.db, to_create, &actor, now).await?;
     let db = state.db.clone();
     let clock = state.clock.clone();
     tokio::spawn(async move {
@@ -100,7 +100,7 @@ pub async fn start(
             let db = progress_db.clone();
             let at = progress_clock.now();
             async move {
-                if let Err(e) = import::job_progress(&db, id, n, at).await {
+                if let Err(e) = import::jobs::job_progress(&db, id, n, at).await {
                     tracing::warn!(error = %e, job = id, "import progress not recorded");
                 }
             }
@@ -117,7 +117,7 @@ pub async fn start(
             }
         };
         if let Err(e) =
-            import::finish_job(&db, id, report.as_ref(), error.as_deref(), clock.now()).await
+            import::jobs::finish_job(&db, id, report.as_ref(), error.as_deref(), clock.now()).await
         {
             tracing::error!(error = %e, job = id, "import result not recorded");
         }
@@ -171,7 +171,7 @@ pub async fn progress(
     _admin: AdminSession,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ImportJobView>> {
-    let job = import::job(&state.db, id)
+    let job = import::jobs::job(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     // No progress for this long: the server running it stopped (a restart). What was

@@ -18,7 +18,8 @@ use super::idempotent;
 use super::views::tier_ref;
 use crate::clock::rfc3339;
 use crate::db::mall::MemberItemRow;
-use crate::db::mall_orders::{self, MallError, NewRedemption};
+use crate::db::mall_orders::redeem::{self, NewRedemption};
+use crate::db::mall_orders::{self, MallError};
 use crate::db::{self, members, DbError};
 use crate::state::AppState;
 
@@ -198,7 +199,7 @@ pub async fn redeem(
     }
     let scope = format!("mall:member:{}", session.member_id);
     let hash = idempotent::request_hash(&[&req.item_id.to_be_bytes(), &req.quantity.to_be_bytes()]);
-    let outcome = mall_orders::redeem(
+    let outcome = redeem::redeem(
         &state.db,
         &NewRedemption {
             member_id: session.member_id,

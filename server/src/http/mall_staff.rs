@@ -12,7 +12,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{IdempotencyKey, Json, StaffSession};
 use super::idempotent;
 use super::views::masked_phone;
-use crate::db::mall_orders::{self, Cancel, Collect, OrderRow};
+use crate::db::mall_orders::close::{self, Cancel, Collect};
+use crate::db::mall_orders::{self, OrderRow};
 use crate::state::AppState;
 
 const MAX_REASON_CHARS: usize = 200;
@@ -78,7 +79,7 @@ pub async fn collect(
             "该账号未绑定门店，不能核销兑换 / This account has no store".into(),
         )
     })?;
-    let row = mall_orders::collect(
+    let row = close::collect(
         &state.db,
         &Collect {
             code: &code,
@@ -133,7 +134,7 @@ pub async fn cancel(
     let staff = &session.staff;
     let scope = format!("mall-cancel:staff:{}", staff.id);
     let hash = idempotent::request_hash(&[code.as_bytes(), reason.as_bytes()]);
-    let outcome = mall_orders::cancel(
+    let outcome = close::cancel(
         &state.db,
         &Cancel {
             code: &code,

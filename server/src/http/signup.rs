@@ -143,7 +143,9 @@ pub async fn welcome(
 }
 
 async fn gift(state: &AppState, campaign_id: i64, now: i64) -> ApiResult<Option<WelcomeGift>> {
-    let Some(pack) = db::campaigns::pack_of_active_claim(&state.db, campaign_id, now).await? else {
+    let Some(pack) =
+        db::campaigns::schedule::pack_of_active_claim(&state.db, campaign_id, now).await?
+    else {
         return Ok(None);
     };
     Ok(Some(WelcomeGift {

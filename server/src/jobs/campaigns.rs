@@ -10,7 +10,9 @@ use std::time::Duration;
 use member_core::civil::{self, days_in_month, weekday, Date, DAY_SECS};
 use member_core::coupons::{birthday_due, Birthday, BirthdayWindow, MemberDay};
 
-use crate::db::campaigns::{self, Candidates, OneGrant, Period};
+use crate::db::campaigns;
+use crate::db::campaigns::issue::{OneGrant, Period};
+use crate::db::campaigns::schedule::Candidates;
 use crate::db::coupons::Campaign;
 use crate::db::{Db, DbError};
 use crate::state::AppState;
@@ -38,7 +40,7 @@ pub struct CampaignRun {
 pub async fn run_once(db: &Db, now: i64) -> Result<CampaignRun, DbError> {
     let today = civil::local_date(now);
     let mut run = CampaignRun::default();
-    for s in campaigns::scheduled(db, now).await? {
+    for s in campaigns::schedule::scheduled(db, now).await? {
         let outcome = match s.row.kind.as_str() {
             "birthday" => {
                 let window = match s.row.birthday_window.as_deref() {
@@ -108,7 +110,7 @@ pub async fn run_once(db: &Db, now: i64) -> Result<CampaignRun, DbError> {
             run.failed += 1;
         }
     }
-    run.returned = campaigns::mark_returns(db).await?;
+    run.returned = campaigns::schedule::mark_returns(db).await?;
     Ok(run)
 }
 
@@ -154,9 +156,10 @@ async fn grant_pages(
         // Paged by id, so a member that fails is passed over instead of being selected
         // again and again.
         let ids =
-            campaigns::candidates_page(db, campaign.id, who, after, MEMBERS_PER_BATCH).await?;
+            campaigns::schedule::candidates_page(db, campaign.id, who, after, MEMBERS_PER_BATCH)
+                .await?;
         for id in &ids {
-            match campaigns::grant_one(db, campaign, *id, period, true, now).await {
+            match campaigns::issue::grant_one(db, campaign, *id, period, true, now).await {
                 Ok(OneGrant::New(coupons)) => {
                     run.granted += 1;
                     run.coupons += coupons.unsigned_abs();

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::db::tier_eval::{self, program_at};
-use crate::db::{leases, tier_program, Db, DbError};
+use crate::db::{leases, notifications, tier_program, Db, DbError};
 use crate::state::AppState;
 
 pub const EVERY: Duration = Duration::from_secs(600);
@@ -79,7 +79,7 @@ async fn steps(db: &Db, now: i64, holder: &str, run: &mut TierRun) -> Result<(),
     let (warned, w) = tier_eval::warn(db, &current.program, now).await?;
     run.warned = warned;
     run.skipped += w.skipped;
-    run.member_day_notices = tier_eval::member_day(db, &current.program, now).await?;
+    run.member_day_notices = notifications::member_day(db, &current.program, now).await?;
     Ok(())
 }
 
