@@ -12,6 +12,7 @@ pub mod mall;
 pub mod money;
 pub mod phone;
 pub mod points;
+pub mod purchase;
 pub mod signup;
 pub mod throttle;
 pub mod tier_program;

@@ -171,6 +171,12 @@ pub fn clawback(balance: i64, earned: i64) -> (i64, i64) {
     (taken, earned - taken)
 }
 
+/// How much of `debt` (points a refund could not take back) a credit of `credit` points
+/// pays off: all of it when the credit covers it, else the whole credit.
+pub fn settled_from(debt: i64, credit: i64) -> i64 {
+    debt.clamp(0, credit.max(0))
+}
+
 /// The part of a purchase's `earned` points (or growth) that a refund of `part` fen
 /// takes back, when `before` fen of the `paid` fen were refunded already. Each refund
 /// takes the difference of the cumulative floors, so the parts of several refunds add

@@ -14,23 +14,23 @@ pub(crate) struct Checker {
 /// The outermost elements that reach past the viewport's sides, unless they sit in a
 /// container that scrolls sideways on purpose (the mall's filter chips).
 pub(crate) const OVERFLOW_JS: &str = r#"
-pub(crate) const vw = Math.min(window.innerWidth, document.documentElement.clientWidth, arguments[0]);
-pub(crate) const out = [];
-pub(crate) const sw = document.documentElement.scrollWidth;
+const vw = Math.min(window.innerWidth, document.documentElement.clientWidth, arguments[0]);
+const out = [];
+const sw = document.documentElement.scrollWidth;
 if (sw > vw) out.push(`the page is ${sw} px wide in a ${vw} px viewport`);
-pub(crate) const scrolls = (el) => {
+const scrolls = (el) => {
   for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
     const o = getComputedStyle(p).overflowX;
     if (o === 'auto' || o === 'scroll') return true;
   }
   return false;
 };
-pub(crate) const sticks = (el) => {
+const sticks = (el) => {
   const r = el.getBoundingClientRect();
   return r.width > 0 && r.height > 0 && (r.right > vw + 1 || r.left < -1)
     && getComputedStyle(el).visibility !== 'hidden';
 };
-pub(crate) const name = (el) => {
+const name = (el) => {
   let s = el.tagName.toLowerCase();
   if (el.id) s += '#' + el.id;
   if (typeof el.className === 'string' && el.className.trim())
@@ -49,7 +49,7 @@ return out;
 "#;
 
 pub(crate) const AXE_RUN_JS: &str = r#"
-pub(crate) const done = arguments[arguments.length - 1];
+const done = arguments[arguments.length - 1];
 axe.run(document, {
   resultTypes: ['violations'],
   // Off by default in axe (experimental), and exactly what a voice-control user trips on.

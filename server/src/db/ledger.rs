@@ -125,7 +125,7 @@ pub fn plan_credit(
     if points <= 0 {
         return (stmts, 0);
     }
-    let settled = debt.points.clamp(0, points);
+    let settled = member_core::points::settled_from(debt.points, points);
     stmts.push(Stmt::new(
         INSERT_BATCH,
         vec![
@@ -480,7 +480,7 @@ pub async fn plan_restore(
         .map(|a| a.points)
         .sum();
     let owed = debt(tx, entry.member_id).await?;
-    let settled = owed.points.clamp(0, live);
+    let settled = member_core::points::settled_from(owed.points, live);
     let mut stmts = vec![ledger_row(entry, entry.kind, total, entry.reason.clone())];
     stmts.extend(settlement(entry, &owed, settled));
     // What goes back into each batch: the settled points stay out of live batches.

@@ -10,7 +10,8 @@ use member_core::coupons::Birthday;
 use member_core::coupons::Till;
 use member_core::dto::{LedgerEvent, PurchaseResult, TierRef};
 use member_core::money::Cents;
-use member_core::tier_program::{self, Standing, Task};
+use member_core::purchase;
+use member_core::tier_program::Task;
 
 use super::batch::{self, Arg, Refusal, Stmt};
 use super::growth::{self, Event};
@@ -142,11 +143,6 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
         Some(checkout::quote(&mut tx, card.id, p.coupon_ids, &till).await?)
     };
     let discount = quoted.as_ref().map_or(0, |q| q.quote.discount_cents);
-    // Points and growth are earned on what was paid.
-    let payable = Cents::paid(p.amount.get() - discount)
-        .map_err(|_| DbError::Corrupt("discount larger than the basket"))?;
-    let current = tier_program::index_of(program, &card.tier_code)
-        .unwrap_or_else(|| tier_program::reached(program, Standing::default()));
     let birthday = match (card.birth_month, card.birth_day) {
         (Some(m), Some(d)) => u32::try_from(m)
             .ok()
@@ -154,43 +150,40 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
             .and_then(|(m, d)| Birthday::new(m, d)),
         _ => None,
     };
-    let earned = tier_program::earn(program, current, payable, p.now, birthday);
-    // The first purchase's task growth counts for the upgrade check with the purchase.
-    let first_purchase = Task::FirstPurchase.growth(program);
-    let task_growth = if card.last_purchase_at.is_none() && first_purchase > 0 {
-        first_purchase
-    } else {
-        0
+    let member = purchase::Member {
+        tier_code: &card.tier_code,
+        growth: card.growth,
+        window_spend_cents: card.window_spend_cents,
+        points: card.points,
+        points_debt: card.points_debt,
+        birthday,
+        first_purchase: card.last_purchase_at.is_none(),
     };
-    let after = Standing {
-        growth: card.growth.saturating_add(earned.growth + task_growth),
-        spend_cents: card.window_spend_cents.saturating_add(payable.get()),
+    let basket = purchase::Basket {
+        amount: p.amount,
+        discount_cents: discount,
+        at: p.now,
     };
-    let up = tier_program::upgrade(program, current, after);
-    let new_tier = program
-        .tiers
-        .get(up.as_ref().map_or(current, |u| u.to))
-        .map_or_else(|| card.tier_code.clone(), |t| t.code.clone());
-    let gift_pack = if let Some(u) = &up {
-        let passed: Vec<String> = u
-            .passed
-            .iter()
-            .filter_map(|&i| program.tiers.get(i).map(|t| t.code.clone()))
-            .collect();
-        coupons::grant_upgrade(&mut tx, card.id, &passed, &new_tier, p.now)
-            .await?
-            .into_iter()
-            .map(|(_, name)| name)
-            .collect()
+    let plan = purchase::plan(program, &member, basket)
+        .map_err(|_| DbError::Corrupt("discount larger than the basket"))?;
+    let (earned, payable, task_growth) = (plan.earned, plan.payable, plan.task_growth);
+    let new_tier = plan.tier_code.clone();
+    let gift_pack = if plan.upgrade.is_some() {
+        coupons::grant_upgrade(
+            &mut tx,
+            card.id,
+            &plan.passed_codes(program),
+            &new_tier,
+            p.now,
+        )
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
     } else {
         Vec::new()
     };
-    let tier_name = program
-        .tiers
-        .iter()
-        .find(|t| t.code == new_tier)
-        .map_or_else(|| new_tier.clone(), |t| t.name.clone());
-    let upgrade_points = up.as_ref().map_or(0, |u| u.upgrade_points);
+    let upgrade_points = plan.upgrade_points();
     let actor = format!("staff:{}", p.staff_username);
     let entry = Entry {
         member_id: card.id,
@@ -217,6 +210,9 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
     let owed = ledger::debt_of(&mut tx, card.id, card.points_debt).await?;
     let (credit, settled) =
         ledger::plan_credit(&entry, earned.points, expiry.expires_at(p.now), &owed);
+    if settled != plan.settled {
+        return Err(DbError::Corrupt("the credit settled other than the plan"));
+    }
     // A friend's first purchase releases the referral rewards held since sign-up.
     let referral = if card.last_purchase_at.is_none() {
         referrals::release_on_first_purchase(
@@ -236,13 +232,13 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
         member_no: p.member_no.to_string(),
         points_earned: earned.points,
         growth_earned: earned.growth,
-        points: card.points + earned.points - settled + upgrade_points + referral_points,
-        growth: after.growth,
+        points: plan.points_after + referral_points,
+        growth: plan.after.growth,
         tier: TierRef {
             code: new_tier.clone(),
-            name: tier_name,
+            name: plan.tier_name.clone(),
         },
-        upgraded: up.is_some(),
+        upgraded: plan.upgrade.is_some(),
         discount_cents: discount,
         payable_cents: payable.get(),
         coupons_used: quoted
@@ -333,12 +329,12 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
             .statements(),
         );
     }
-    if let Some(u) = &up {
+    if let Some(u) = &plan.upgrade {
         let mv = tier_moves::Move {
             program,
             version_id: version.id,
             member_id: card.id,
-            from: current,
+            from: plan.from,
             points_expire_at: expiry.expires_at(p.now),
             actor: &actor,
             now: p.now,

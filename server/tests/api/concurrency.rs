@@ -51,6 +51,13 @@ async fn replay_with_same_key_returns_stored_response(app: TestApp) {
     let later = snapshot(staff.purchase(&code, 12_345, "IDEM-1", &key).await).await;
     assert_eq!(later, first, "keys live >= 24 h");
     assert_eq!(m.me().await.points, 123);
+    // The retries' used and expired codes were not counted as wrong guesses.
+    assert_eq!(
+        app.db
+            .scalar_i64("SELECT COUNT(*) FROM rate_counters WHERE counter_key LIKE 'card-wrong-%'")
+            .await,
+        0
+    );
 }
 
 async fn same_key_different_body_is_refused(app: TestApp) {
