@@ -52,6 +52,7 @@ configured!(
     metrics_are_not_public => no_metrics_settings,
     metrics_answer_the_token => metrics_token,
     metrics_have_their_own_address => metrics_bind,
+    metrics_on_their_own_address_still_ask_for_the_token => metrics_bind_and_token,
 );
 
 /// The address the tests' "proxy" connects from (all of 127/8 is loopback on Linux).
@@ -81,6 +82,11 @@ fn metrics_token(cfg: &mut Config) {
 
 fn metrics_bind(cfg: &mut Config) {
     cfg.metrics_token = None;
+    cfg.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+}
+
+fn metrics_bind_and_token(cfg: &mut Config) {
+    cfg.metrics_token = Some(TOKEN.into());
     cfg.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
 }
 
@@ -692,4 +698,21 @@ async fn metrics_have_their_own_address(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+async fn metrics_on_their_own_address_still_ask_for_the_token(app: TestApp) {
+    // Not on the public address even with the token: they live elsewhere.
+    assert_eq!(
+        get_metrics(&app.base, Some(TOKEN)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let private = app.metrics_base.clone().expect("metrics listener");
+    for wrong in [None, Some("prom-token-wrong")] {
+        let resp = get_metrics(&private, wrong).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{wrong:?}");
+        assert!(resp.headers().contains_key("www-authenticate"));
+    }
+    let resp = get_metrics(&private, Some(TOKEN)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("# TYPE "));
 }

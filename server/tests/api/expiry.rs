@@ -12,7 +12,8 @@ use crate::ledger::{adjust, batches, buy, count, run_expiry, server_db, set_rule
 
 both_backends!(
     thirty_day_rule_expires_after_thirty_one_days,
-    month_end_and_year_end_end_at_local_midnight,
+    month_end_and_year_end_end_at_local_midnight_in_june,
+    month_end_and_year_end_end_at_local_midnight_in_december,
     job_twice_or_concurrently_expires_once,
     due_points_are_not_spendable_before_the_job,
     rules_are_validated_and_audited,
@@ -67,7 +68,18 @@ async fn thirty_day_rule_expires_after_thirty_one_days(app: TestApp) {
     assert!(metrics.contains("\nmc_points_expired_total "), "{metrics}");
 }
 
-async fn month_end_and_year_end_end_at_local_midnight(app: TestApp) {
+async fn month_end_and_year_end_end_at_local_midnight_in_june(app: TestApp) {
+    app.move_clock_to_next(6, 15);
+    month_end_and_year_end(app, false).await;
+}
+
+/// In December the month's end is the year's end: both batches expire together.
+async fn month_end_and_year_end_end_at_local_midnight_in_december(app: TestApp) {
+    app.move_clock_to_next(12, 10);
+    month_end_and_year_end(app, true).await;
+}
+
+async fn month_end_and_year_end(app: TestApp, december: bool) {
     let m = app.sign_up(&phone(2), "李四").await;
     let no = m.me.member_no.clone();
     let admin = app.admin_login().await;
@@ -89,14 +101,9 @@ async fn month_end_and_year_end_end_at_local_midnight(app: TestApp) {
         month: 1,
         day: 1,
     };
-    // (A test run straddling a month's last midnight would buy in the next month.)
-    let bought = civil::local_date(app.now());
-    if bought.month == today.month {
-        assert_eq!(month_end, civil::local_midnight(next_month));
-    }
-    if bought.year == today.year {
-        assert_eq!(year_end, civil::local_midnight(next_year));
-    }
+    assert_eq!(month_end, civil::local_midnight(next_month));
+    assert_eq!(year_end, civil::local_midnight(next_year));
+    assert_eq!(year_end == month_end, december);
     assert_eq!((month_end + civil::TZ_OFFSET_SECS) % DAY, 0);
     assert_eq!((year_end + civil::TZ_OFFSET_SECS) % DAY, 0);
     assert_eq!(last_valid_day(year_end).month, 12);
@@ -105,16 +112,14 @@ async fn month_end_and_year_end_end_at_local_midnight(app: TestApp) {
     // The month-end batch is shown as expiring (it is at most a month away).
     let me = m.me().await;
     let exp = me.expiring.expect("month end is near");
-    // In December the year's end is this month's end: both batches expire together.
-    let expiring = if year_end == month_end { 300 } else { 100 };
+    let expiring = if december { 300 } else { 100 };
     assert_eq!(exp.points, expiring);
     assert_eq!(exp.last_day, civil::iso(last_valid_day(month_end)));
 
     // 23:59:59 on the last day: still valid. Midnight: gone.
     assert_eq!(run_expiry(&app, month_end - 1).await.points, 0);
     let at_month_end = run_expiry(&app, month_end).await.points;
-    if year_end == month_end {
-        // December: this month's end is the year's end.
+    if december {
         assert_eq!(at_month_end, 300);
     } else {
         assert_eq!(at_month_end, 100);

@@ -211,6 +211,8 @@ async fn two_instances_share_stock_50(app: TestApp) {
         // Same key as the first instance, so member sessions work on both.
         member_secret: Some("test-member-secret-0123456789abcdef".to_string()),
         data_dir: dir.path().join("data"),
+        // The first instance's instant: both stamp and judge by the same "now".
+        clock_frozen_at: Some(app.now()),
         ..member_server::Config::default()
     })
     .await

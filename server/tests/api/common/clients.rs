@@ -101,6 +101,24 @@ impl TestApp {
         self.clock.advance(secs);
     }
 
+    /// Moves the server's clock forward to the next `month`/`day`, 10:00 in Shanghai: a
+    /// test of calendar rules (month end, year end) then sees the same calendar whatever
+    /// day it runs on. Call it first, before anything is stamped.
+    pub fn move_clock_to_next(&self, month: u32, day: u32) -> i64 {
+        use member_core::civil;
+        let now = self.now();
+        let mut year = civil::local_date(now).year;
+        let target = loop {
+            let at = civil::local_midnight(civil::Date { year, month, day }) + 10 * 3600;
+            if at > now {
+                break at;
+            }
+            year += 1;
+        };
+        self.clock.advance(target - now);
+        target
+    }
+
     /// `GET /metrics` with the harness's token.
     pub async fn metrics(&self) -> Response {
         reqwest::Client::new()
