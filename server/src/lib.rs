@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod http;
 pub mod jobs;
+pub mod memory;
 pub mod metrics;
 pub mod secret;
 pub mod state;

@@ -76,6 +76,8 @@ pub async fn start(
         .map_err(|e| file_error(&e))?;
     if q.dry_run {
         let report = plan.dry_run_report();
+        drop(plan);
+        crate::memory::release_freed();
         return Ok((
             StatusCode::OK,
             Json(ImportJobView {
@@ -121,6 +123,8 @@ pub async fn start(
         {
             tracing::error!(error = %e, job = id, "import result not recorded");
         }
+        drop(plan);
+        crate::memory::release_freed();
     });
     Ok((
         StatusCode::ACCEPTED,
