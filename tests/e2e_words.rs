@@ -253,29 +253,6 @@ async fn wait_lang(c: &Client, lang: &str) -> Res {
     }
 }
 
-/// Waits until the page is controlled by the service worker (the shell is then cached).
-async fn wait_controlled(c: &Client, url: &str) -> Res {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = c
-            .execute(
-                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
-                vec![],
-            )
-            .await?
-            .as_bool()
-            .unwrap_or(false);
-        if ready {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err("the service worker never took control".into());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        c.goto(url).await?;
-    }
-}
-
 async fn outbox_text(base: &str, phone: &str) -> Res<String> {
     let to = format!("+86{phone}");
     let msgs: Vec<OutboxMessage> = reqwest::get(format!("{base}/api/v1/dev/outbox"))

@@ -50,8 +50,8 @@ texts! {
         GiftPack => "升级礼包已放入会员券包：{names}", "Upgrade gift coupons added to the wallet: {names}";
 
         TabCheckout => "收银", "Checkout";
-        TabOrders => "兑换单", "Mall orders";
-        TabSignupCode => "拉新码", "Sign-up code";
+        TabOrders => "兑换单", "Orders";
+        TabSignupCode => "拉新码", "Sign-up";
         SignupCodeTitle => "我的拉新码", "My sign-up code";
         SignupCodeLead => "请顾客用手机扫码开卡，新会员计入 {store} 和你的拉新业绩", "Customers scan this to join; new members count for {store} and for you";
         SignupCodeLoading => "正在生成…", "Preparing…";

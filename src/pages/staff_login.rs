@@ -33,10 +33,14 @@ pub fn StaffLoginPage() -> impl IntoView {
         }
         error.set(None);
         busy.set(true);
+        // Looked up here: inside the task, after an await, no context is reachable and
+        // `get` would hand back a detached signal (the manager's tab then never showed
+        // until a reload).
+        let staff_me = crate::screens::staff::StaffMe::get();
         spawn_local(async move {
             match api::staff_login(&body).await {
                 Ok(me) => {
-                    crate::screens::staff::StaffMe::get().0.set(Some(me));
+                    staff_me.0.set(Some(me));
                     nav.replace(StaffScreen::Checkout);
                 }
                 Err(e) => {

@@ -45,6 +45,15 @@ for (const el of document.body.querySelectorAll('*')) {
   out.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} px`);
   if (out.length > 8) break;
 }
+// A label wider than its own button or tab runs over its neighbours or is cut off,
+// though every box fits the screen.
+for (const el of document.body.querySelectorAll('button, a, .tab')) {
+  const r = el.getBoundingClientRect();
+  if (!r.width || !r.height || !el.clientWidth || getComputedStyle(el).visibility === 'hidden') continue;
+  if (el.scrollWidth > el.clientWidth + 1)
+    out.push(`${name(el)}: its label needs ${el.scrollWidth} px of a ${el.clientWidth} px box`);
+  if (out.length > 12) break;
+}
 return out;
 "#;
 

@@ -123,13 +123,10 @@ pub(crate) async fn card_code_of(member: &Client) -> Res<String> {
     Ok(digits(&find(member, "#card-code").await?.text().await?))
 }
 
-pub(crate) async fn staff_sign_in(base: &str, staff: &Client) -> Res {
+pub(crate) async fn staff_sign_in_as(base: &str, staff: &Client, user: &str, pass: &str) -> Res {
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
+    find(staff, "#username").await?.send_keys(user).await?;
+    find(staff, "#password").await?.send_keys(pass).await?;
     find(staff, "#login").await?.click().await?;
     find(staff, "#scan-input").await?;
     Ok(())

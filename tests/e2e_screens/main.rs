@@ -3,11 +3,13 @@
 //! screen-reader user reach for are there and big enough.
 //!
 //! `every_screen_fits_360_px_and_passes_axe_in_both_languages` walks the member card and
-//! its screens, the mall, the wallet, the tier screens, sign-up and the staff app at
-//! 360 px; each screen is checked in zh-CN, then switched to English with its own
+//! its screens (also offline, through Chrome's network emulation), the mall, the wallet,
+//! the tier screens, sign-up and its documents, the cashier's and the store manager's
+//! screens at 360 px; each screen is checked in zh-CN, then switched to English with its own
 //! language toggle (the state on screen stays, so one-off screens such as a recorded
 //! purchase are seen in both) and checked again. `staff_checkout_on_a_390_px_phone`
-//! is the cashier's phone: the code fits its box, the header is one line, and with four
+//! is the cashier's phone: the code fits its box, the header and tabs are one line (the
+//! manager's four tabs too), and with four
 //! coupons ticked "Record purchase" and the server's refusal stay in view.
 //!
 //! Needs what e2e_journey.rs needs, plus axe-core (scripts/install-tools.sh --test puts
@@ -31,8 +33,11 @@ use serde_json::{json, Value};
 
 mod checks;
 mod data;
+mod manager;
+mod offline;
 use checks::*;
 use data::*;
+use manager::{NAME, PHONE};
 
 /// The narrowest phone the screens are made for.
 const NARROW: (u32, u32) = (360, 780);
@@ -147,7 +152,7 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
     check.both(staff, "claim link, visitor").await?;
 
     // --- the member: signs up, buys 600 yuan (silver, a message), gets coupons -----------
-    sign_up(base, member, "13900005555", "韩梅梅").await?;
+    sign_up(base, member, PHONE, NAME).await?;
     find(member, "#card-qr svg").await?;
     let member_no = digits(&wait_text(member, "#member-no", |t| !digits(t).is_empty()).await?);
     let till = till_client(base).await?;
@@ -193,8 +198,7 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
     check.both(member, "claim link, member").await?;
 
     // --- the mall: list, the coffee voucher twice, the order -----------------------------
-    member.goto(&format!("{base}/mall/")).await?;
-    find(member, "#mall-list .mall-item").await?;
+    offline::mall_opens_without_a_false_zero(base, member, "600").await?;
     check.both(member, "mall").await?;
     let coffee = find(member, "#mall-list .mall-item[data-points=\"30\"]").await?;
     let item_id = coffee.attr("data-item-id").await?.ok_or("item id")?;
@@ -219,12 +223,13 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
         .await?;
     find(member, "#order-qr svg").await?;
     check.both(member, "mall order").await?;
+    offline::offline_states(base, member, check).await?;
 
     // --- the cashier ------------------------------------------------------------------------
     staff.goto(&format!("{base}/staff/")).await?;
     find(staff, "#username").await?;
     check.both(staff, "staff sign-in").await?;
-    staff_sign_in(base, staff).await?;
+    staff_sign_in_as(base, staff, "cashier", "cashier-dev-pass").await?;
     check.both(staff, "staff checkout").await?;
     member.goto(&format!("{base}/")).await?;
     find(member, "#card-qr svg").await?;
@@ -255,6 +260,8 @@ async fn walk(base: &str, member: &Client, staff: &Client, check: &mut Checker) 
     find(staff, "#tab-signup-code").await?.click().await?;
     find(staff, "#signup-code-qr svg").await?;
     check.both(staff, "staff sign-up code").await?;
+    manager::cashier_and_manager(base, staff, check, &order_code).await?;
+    manager::documents(base, member, check).await?;
 
     // --- last: the member signs out (after being asked) ----------------------------------
     member.goto(&format!("{base}/")).await?;
@@ -273,35 +280,17 @@ async fn staff_390(base: &str, member: &Client, staff: &Client) -> Res {
     issue_coupons(base, &admin, &member_no, 4).await?;
     let mut problems = Vec::new();
 
-    staff_sign_in(base, staff).await?;
-    for lang in ["zh-CN", "en"] {
-        set_lang(staff, lang).await?;
-        // The header and the tabs: one line each, whatever the language.
-        for bar in [".checkout-page .brand-bar", ".staff-tabs"] {
-            let lines = staff
-                .execute(
-                    "const bar = document.querySelector(arguments[0]);\
-                     const mids = [];\
-                     const walk = document.createTreeWalker(bar, NodeFilter.SHOW_TEXT);\
-                     for (let n = walk.nextNode(); n; n = walk.nextNode()) {\
-                       if (!n.textContent.trim()) continue;\
-                       const range = document.createRange(); range.selectNodeContents(n);\
-                       for (const r of range.getClientRects()) mids.push((r.top + r.bottom) / 2);\
-                     }\
-                     for (const el of bar.children) {\
-                       const r = el.getBoundingClientRect();\
-                       if (r.height) mids.push((r.top + r.bottom) / 2);\
-                     }\
-                     return Math.round(Math.max(...mids) - Math.min(...mids));",
-                    vec![json!(bar)],
-                )
-                .await?;
-            // Every piece of text and every control centred on one line.
-            if lines.as_f64().is_none_or(|spread| spread > 8.0) {
-                problems.push(format!(
-                    "[{lang}] {bar} is more than one row (centres {lines} px apart)"
-                ));
-            }
+    // The manager has a fourth tab (退款); the cashier's three. One row each way.
+    for (user, pass) in [
+        ("manager", "manager-dev-pass"),
+        ("cashier", "cashier-dev-pass"),
+    ] {
+        staff_sign_in_as(base, staff, user, pass).await?;
+        bars_on_one_row(staff, user, &mut problems).await?;
+        if user == "manager" {
+            find(staff, "#tab-refunds").await?;
+            find(staff, "#staff-logout").await?.click().await?;
+            find(staff, "#username").await?;
         }
     }
     set_lang(staff, "zh-CN").await?;
@@ -422,4 +411,38 @@ async fn staff_390(base: &str, member: &Client, staff: &Client) -> Res {
     } else {
         Err(problems.join("\n  ").into())
     }
+}
+
+/// The header and the tabs: one line each, whatever the language.
+async fn bars_on_one_row(staff: &Client, who: &str, problems: &mut Vec<String>) -> Res {
+    for lang in ["zh-CN", "en"] {
+        set_lang(staff, lang).await?;
+        for bar in [".checkout-page .brand-bar", ".staff-tabs"] {
+            let lines = staff
+                .execute(
+                    "const bar = document.querySelector(arguments[0]);\
+                     const mids = [];\
+                     const walk = document.createTreeWalker(bar, NodeFilter.SHOW_TEXT);\
+                     for (let n = walk.nextNode(); n; n = walk.nextNode()) {\
+                       if (!n.textContent.trim()) continue;\
+                       const range = document.createRange(); range.selectNodeContents(n);\
+                       for (const r of range.getClientRects()) mids.push((r.top + r.bottom) / 2);\
+                     }\
+                     for (const el of bar.children) {\
+                       const r = el.getBoundingClientRect();\
+                       if (r.height) mids.push((r.top + r.bottom) / 2);\
+                     }\
+                     return Math.round(Math.max(...mids) - Math.min(...mids));",
+                    vec![json!(bar)],
+                )
+                .await?;
+            // Every piece of text and every control centred on one line.
+            if lines.as_f64().is_none_or(|spread| spread > 8.0) {
+                problems.push(format!(
+                    "[{who}, {lang}] {bar} is more than one row (centres {lines} px apart)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -78,7 +78,9 @@ where
             }
         }
     }
-    if outcome.is_err() {
+    if let Err(e) = &outcome {
+        // First, so a shortened log (CI keeps its head and tail) still says what failed.
+        eprintln!("{test} failed: {e}");
         save_failure_screens(test, &driver, &member, &staff).await;
     }
     // Close the browsers before judging, so a failure leaves no Chromium behind.
@@ -301,10 +303,94 @@ pub async fn save_failure_screens(
                 .send()
                 .await;
             if let Ok(log) = log {
-                let log = log.text().await.unwrap_or_default();
-                eprintln!("{name} browser console: {log}");
+                let log: serde_json::Value = log.json().await.unwrap_or_default();
+                // Warnings (an ignored `integrity` on a preload, for one) bury the errors.
+                let errors: Vec<String> = log["value"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e["level"] != "WARNING" && e["level"] != "INFO")
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            e["level"].as_str().unwrap_or("?"),
+                            e["message"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                eprintln!("{name} browser console errors:\n  {}", errors.join("\n  "));
             }
         }
     }
     eprintln!("screens at the failure: {}", dir.display());
+}
+
+/// A Chrome DevTools Protocol call through ChromeDriver's `goog/cdp/execute`, for what
+/// WebDriver itself cannot do: going offline, a script that runs before the page's own.
+#[derive(Debug)]
+struct Cdp(serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+pub async fn cdp(c: &Client, cmd: &str, params: serde_json::Value) -> Res<serde_json::Value> {
+    Ok(
+        c.issue_cmd(Cdp(serde_json::json!({ "cmd": cmd, "params": params })))
+            .await?,
+    )
+}
+
+/// Cuts the browser's network (`true`) or gives it back: the app's own requests fail as
+/// they do on a phone in a lift.
+pub async fn set_offline(c: &Client, offline: bool) -> Res {
+    cdp(c, "Network.enable", serde_json::json!({})).await?;
+    cdp(
+        c,
+        "Network.emulateNetworkConditions",
+        serde_json::json!({
+            "offline": offline,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Waits until the page is controlled by the service worker (the shell is then cached).
+pub async fn wait_controlled(c: &Client, url: &str) -> Res {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = c
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+                vec![],
+            )
+            .await?
+            .as_bool()
+            .unwrap_or(false);
+        if ready {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("the service worker never took control".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.goto(url).await?;
+    }
 }
