@@ -381,6 +381,11 @@ pub async fn member_lookup(query: &str) -> Result<MemberLookupResult, ApiError> 
 
 /// The store's purchases, newest first (`before`: the page's `next`), or the one with
 /// `order_ref`.
+/// A store manager (or admin) forgets a colleague's wrong sign-ins: the wait is lifted.
+pub async fn unlock_staff(username: &str) -> Result<(), ApiError> {
+    post_empty(&format!("/admin/staff/{}/unlock", query_escape(username))).await
+}
+
 pub async fn store_purchases(
     order_ref: Option<&str>,
     before: Option<i64>,

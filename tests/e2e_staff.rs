@@ -1,8 +1,9 @@
-//! The staff app per role (issue 15, items 8, 9, 11) in a real browser against the real
+//! The staff app per role (issue 15, items 8, 9, 11, 20) in a real browser against the real
 //! server and build: a cashier is not offered the manager-only take-back of a collected
 //! mall order, a manager is (and its form says refund); a manager refunds part of a
 //! purchase from the 退款 tab; a cashier finds a member who can't show a code by phone
-//! and records a purchase.
+//! and records a purchase; a cashier slowed down by wrong passwords is told to ask the
+//! manager, who lifts the wait from the 退款 tab.
 //!
 //! Needs `dist/` (scripts/build-web.sh), /usr/bin/chromium and /usr/bin/chromedriver.
 //! Under CI=true anything missing fails the test. `SAVE_SCREENSHOTS=1` writes
@@ -170,6 +171,39 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
     wait_text(staff, "#refund-refunded", |t| t == "¥200.00").await?;
     wait_text(staff, "#refund-left", |t| t == "¥400.00").await?;
     both_languages(staff, "staff-refund-done").await?;
+    logout(staff).await?;
+
+    // --- item 20: wrong passwords slow the cashier down; the manager lifts the wait ------
+    let guesser = reqwest::Client::new();
+    for _ in 0..6 {
+        let _ = guesser
+            .post(format!("{base}/api/v1/staff/login"))
+            .json(&json!({ "username": "cashier", "password": "wrong-password" }))
+            .send()
+            .await?;
+    }
+    find(staff, "#username").await?.send_keys("cashier").await?;
+    find(staff, "#password")
+        .await?
+        .send_keys("cashier-dev-pass")
+        .await?;
+    find(staff, "#login").await?.click().await?;
+    wait_visible(staff, "#ask-manager", WAIT).await?;
+    screenshot(staff, "staff-login-waiting.png").await?;
+    login(staff, base, "manager", "manager-dev-pass").await?;
+    find(staff, "#tab-refunds").await?.click().await?;
+    find(staff, "#unlock-username")
+        .await?
+        .send_keys("nobody-here")
+        .await?;
+    find(staff, "#unlock-submit").await?.click().await?;
+    wait_text(staff, "#unlock-staff .error", |t| t == "没有这个店员账号").await?;
+    let name = find(staff, "#unlock-username").await?;
+    name.clear().await?;
+    name.send_keys("cashier").await?;
+    find(staff, "#unlock-submit").await?.click().await?;
+    wait_text(staff, "#unlock-done", |t| t == "cashier 现在可以登录了").await?;
+    both_languages(staff, "staff-unlock-done").await?;
     logout(staff).await?;
 
     // --- item 11: a cashier finds a member by phone and records a purchase --------------

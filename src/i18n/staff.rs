@@ -113,6 +113,14 @@ texts! {
         FullyRefunded => "已全额退款", "Fully refunded";
         PartRefunded => "部分退款", "Part refunded";
         ManagersOnly => "退款需店长或管理员账号", "Refunds need a store manager or admin account";
+
+        UnlockTitle => "店员登录受限", "A colleague can't sign in";
+        UnlockHint => "输错密码多次后需等待；为本店店员解除后可立即登录", "After wrong passwords the sign-in waits; lift it for your store's staff";
+        UnlockUsername => "店员账号", "Staff username";
+        Unlock => "解除限制", "Lift the wait";
+        Unlocked => "{username} 现在可以登录了", "{username} can sign in now";
+        NoSuchStaff => "没有这个店员账号", "No such staff account";
+        AskManagerToUnlock => "也可请店长在「退款」页为你解除", "Or ask your store manager to lift it on the Refunds tab";
     }
 }
 

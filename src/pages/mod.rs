@@ -11,5 +11,6 @@ pub mod staff_login;
 pub mod staff_order;
 pub mod staff_refunds;
 pub mod staff_signup;
+pub mod staff_unlock;
 pub mod tiers;
 pub mod wallet;

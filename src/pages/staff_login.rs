@@ -83,6 +83,13 @@ pub fn StaffLoginPage() -> impl IntoView {
                         />
                     </label>
                     <ErrorText error=error />
+                    <p
+                        id="ask-manager"
+                        class="subtle small"
+                        hidden=move || error.with(|e| e.as_deref() != Some(codes::RATE_LIMITED))
+                    >
+                        {i18n.tr(S::AskManagerToUnlock)}
+                    </p>
                     <button
                         id="login"
                         type="submit"

@@ -13,6 +13,7 @@ use crate::components::error_text::ErrorText;
 use crate::components::lang_toggle::LangToggle;
 use crate::components::staff_bar::{StaffSignOut, StaffTabs, Tab};
 use crate::i18n::{errors, fill, staff::S, I18n};
+use crate::pages::staff_unlock::StaffUnlock;
 use crate::screens::staff::{StaffMe, StaffNav, StaffScreen};
 
 /// (order ref, fen, reason): the same again is a retry of the same refund.
@@ -378,6 +379,9 @@ pub fn StaffRefundsPage() -> impl IntoView {
                         {i18n.tr(S::LoadMore)}
                     </button>
                 </section>
+                <Show when=move || me.is_manager()>
+                    <StaffUnlock />
+                </Show>
             </main>
         </div>
     }
