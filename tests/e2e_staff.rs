@@ -49,9 +49,7 @@ async fn staff_api(base: &str, user: &str, pass: &str) -> Res<reqwest::Client> {
 
 async fn login(staff: &Client, base: &str, user: &str, pass: &str) -> Res {
     staff.goto(&format!("{base}/staff/login")).await?;
-    find(staff, "#username").await?.send_keys(user).await?;
-    find(staff, "#password").await?.send_keys(pass).await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, user, pass).await?;
     find(staff, "#scan-input").await?;
     Ok(())
 }
@@ -182,12 +180,7 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
             .send()
             .await?;
     }
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, "cashier", "cashier-dev-pass").await?;
     wait_visible(staff, "#ask-manager", WAIT).await?;
     screenshot(staff, "staff-login-waiting.png").await?;
     login(staff, base, "manager", "manager-dev-pass").await?;

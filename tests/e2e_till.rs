@@ -71,12 +71,7 @@ async fn look_up(base: &str, member: &Client, staff: &Client) -> Res {
     wait_text(member, "#card-code", |t| card_code::parse_code(t).is_ok()).await?;
 
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, "cashier", "cashier-dev-pass").await?;
     find(staff, "#scan-input").await?;
     // Before signing in the app asks who is signed in (a 401 then is the answer "nobody");
     // what counts is what the look-up sets off.

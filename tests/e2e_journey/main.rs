@@ -100,12 +100,7 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
 
     // --- the cashier scans it and records a purchase that upgrades the member ----------
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, "cashier", "cashier-dev-pass").await?;
     // Read the code as late as possible: it is good for the current 30 s step +-1.
     let code = digits(&find(member, "#card-code").await?.text().await?);
     scan(staff, &code).await?;
@@ -159,12 +154,7 @@ async fn journey(base: &str, member: &Client, staff: &Client) -> Res {
 /// The cashier's own sign-up code in the staff app: a big QR code for the counter.
 async fn staff_code_journey(base: &str, staff: &Client) -> Res {
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, "cashier", "cashier-dev-pass").await?;
     find(staff, "#tab-signup-code").await?.click().await?;
     wait_text(staff, "#signup-code-lead", |t| t.contains("旗舰店")).await?;
     find(staff, "#signup-code-qr svg").await?;

@@ -199,12 +199,7 @@ pub(crate) async fn coupon_journey(base: &str, member: &Client, staff: &Client) 
 
     // --- the cashier: the member's coupons, ticked by scanning the coupon's code --------
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys("cashier").await?;
-    find(staff, "#password")
-        .await?
-        .send_keys("cashier-dev-pass")
-        .await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, "cashier", "cashier-dev-pass").await?;
     let code = digits(&find(member, "#card-code").await?.text().await?);
     scan(staff, &code).await?;
     wait_text(staff, "#member-name", |t| t.contains(NAME)).await?;

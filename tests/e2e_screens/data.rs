@@ -125,9 +125,7 @@ pub(crate) async fn card_code_of(member: &Client) -> Res<String> {
 
 pub(crate) async fn staff_sign_in_as(base: &str, staff: &Client, user: &str, pass: &str) -> Res {
     staff.goto(&format!("{base}/staff/")).await?;
-    find(staff, "#username").await?.send_keys(user).await?;
-    find(staff, "#password").await?.send_keys(pass).await?;
-    find(staff, "#login").await?.click().await?;
+    type_staff_sign_in(staff, user, pass).await?;
     find(staff, "#scan-input").await?;
     Ok(())
 }

@@ -166,6 +166,14 @@ pub async fn otp_from_outbox(base: &str, phone: &str) -> Res<String> {
 }
 
 /// What a keyboard-wedge scanner does: types the QR payload and presses Enter.
+/// Types a staff account's name and password into the staff sign-in and submits it.
+pub async fn type_staff_sign_in(staff: &Client, user: &str, pass: &str) -> Res {
+    find(staff, "#username").await?.send_keys(user).await?;
+    find(staff, "#password").await?.send_keys(pass).await?;
+    find(staff, "#login").await?.click().await?;
+    Ok(())
+}
+
 pub async fn scan(staff: &Client, code: &str) -> Res {
     let input = find(staff, "#scan-input").await?;
     input.clear().await?;
