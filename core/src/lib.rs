@@ -13,6 +13,7 @@ pub mod money;
 pub mod phone;
 pub mod points;
 pub mod purchase;
+pub mod refund;
 pub mod signup;
 pub mod throttle;
 pub mod tier_program;

@@ -87,6 +87,54 @@ pub fn last_valid_day(expires_at: i64) -> Date {
     civil::local_date(expires_at - 1)
 }
 
+/// What a points ledger row records (`points_ledger.kind`; the schema's CHECK lists the
+/// same words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerKind {
+    /// A purchase's points, an upgrade's points.
+    Earn,
+    /// A mall order's points.
+    Redeem,
+    /// A due batch's rest.
+    Expire,
+    /// A hand-made change by staff or an admin.
+    Adjust,
+    /// A purchase's refund, a refund debt settled, an order's points given back.
+    Refund,
+    /// A friend's or a referrer's reward.
+    Referral,
+    /// The balance a legacy import brought.
+    Import,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 7] = [
+        Self::Earn,
+        Self::Redeem,
+        Self::Expire,
+        Self::Adjust,
+        Self::Refund,
+        Self::Referral,
+        Self::Import,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Earn => "earn",
+            Self::Redeem => "redeem",
+            Self::Expire => "expire",
+            Self::Adjust => "adjust",
+            Self::Refund => "refund",
+            Self::Referral => "referral",
+            Self::Import => "import",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
     pub id: i64,
@@ -145,6 +193,43 @@ pub fn allocate(
         left -= take;
     }
     Ok(out)
+}
+
+/// What taking points from a member's open batches does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Debit {
+    /// Due batches with points left: they expire in the same transaction (they would be
+    /// gone a minute later anyway).
+    pub due: Vec<Batch>,
+    /// Their points.
+    pub expired: i64,
+    /// `(batch id, points)` taken, in the order `allocate` gives.
+    pub takes: Vec<(i64, i64)>,
+}
+
+/// Takes `points` from `batches` (due ones expire first, then `allocate`'s order).
+/// `Err(available)` when the spendable points don't cover it.
+pub fn debit(batches: &[Batch], points: i64, now: i64, prefer: Option<i64>) -> Result<Debit, i64> {
+    let takes = allocate(batches, points, now, prefer)?;
+    let due: Vec<Batch> = batches
+        .iter()
+        .copied()
+        .filter(|b| b.remaining > 0 && b.expires_at.is_some_and(|at| at <= now))
+        .collect();
+    Ok(Debit {
+        expired: due.iter().map(|b| b.remaining).sum(),
+        due,
+        takes,
+    })
+}
+
+/// The spendable points of `batches` at `now`.
+pub fn spendable(batches: &[Batch], now: i64) -> i64 {
+    batches
+        .iter()
+        .filter(|b| b.spendable(now))
+        .map(|b| b.remaining)
+        .sum()
 }
 
 /// Points expiring next: the soonest expiry instant among spendable batches and the
@@ -226,6 +311,26 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::civil::iso;
+
+    #[test]
+    fn ledger_kinds_are_the_schemas_words() {
+        // The Postgres schema's CHECK on points_ledger.kind (SQLite has no CHECK there).
+        let schema = include_str!("../../server/migrations/postgres/0008_signup.sql");
+        let check = schema
+            .lines()
+            .find(|l| l.contains("CHECK (kind IN ('earn'"))
+            .unwrap();
+        let words: Vec<&str> = check.split('\'').skip(1).step_by(2).collect();
+        let mut ours: Vec<&str> = LedgerKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut theirs = words.clone();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(ours, theirs);
+        for k in LedgerKind::ALL {
+            assert_eq!(LedgerKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(LedgerKind::parse("bonus"), None);
+    }
 
     #[test]
     fn reasons_lose_their_reference() {

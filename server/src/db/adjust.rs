@@ -2,7 +2,7 @@
 //! program's expiry rule. Both are audit-logged in the same transaction.
 
 use member_core::dto::{LedgerEvent, PointsAdjustResult};
-use member_core::points::ExpiryRule;
+use member_core::points::{ExpiryRule, LedgerKind};
 
 use super::batch::{self, Arg, Stmt};
 use super::idempotency::{self, Outcome};
@@ -42,7 +42,7 @@ pub async fn adjust(db: &Db, a: Adjustment<'_>) -> Result<Outcome<PointsAdjustRe
     let actor = format!("staff:{}", a.staff_username);
     let entry = Entry {
         member_id,
-        kind: "adjust",
+        kind: LedgerKind::Adjust,
         reason: a.reason.to_string(),
         source_ref: None,
         actor: actor.clone(),

@@ -11,17 +11,16 @@
 
 use member_core::civil;
 use member_core::dto::LedgerEvent;
-use member_core::points::{allocate, clawback, Batch, ExpiryRule};
+use member_core::points::{self, Batch, ExpiryRule, LedgerKind};
 
 use super::batch::{self, Arg, Refusal, Stmt};
 use super::{Backend, Db, DbError, Tx};
 
 /// Who and why, for one ledger row.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub member_id: i64,
-    /// `earn`, `redeem`, `expire`, `adjust` or `refund`
-    pub kind: &'static str,
+    pub kind: LedgerKind,
     pub reason: String,
     pub source_ref: Option<String>,
     pub actor: String,
@@ -78,12 +77,12 @@ const EXPIRE_BATCH: &str = "UPDATE points_batches SET remaining = 0 \
 const ADD_POINTS: &str = "UPDATE members SET points = points + $1 WHERE id = $2";
 const SUB_POINTS: &str = "UPDATE members SET points = points - $1 WHERE id = $2 AND points >= $1";
 
-fn ledger_row(entry: &Entry, kind: &'static str, points: i64, reason: String) -> Stmt {
+fn ledger_row(entry: &Entry, kind: LedgerKind, points: i64, reason: String) -> Stmt {
     Stmt::new(
         INSERT_LEDGER,
         vec![
             Arg::Int(entry.member_id),
-            Arg::Text(kind.into()),
+            Arg::Text(kind.as_str().into()),
             Arg::Int(points),
             Arg::Text(reason),
             Arg::OptText(entry.source_ref.clone()),
@@ -151,7 +150,7 @@ fn settlement(entry: &Entry, debt: &Debt, settled: i64) -> Vec<Stmt> {
         return Vec::new();
     }
     let row = Entry {
-        kind: "refund",
+        kind: LedgerKind::Refund,
         source_ref: debt.source_ref.clone(),
         event: Some(LedgerEvent::of("refund_settle")),
         ..entry.clone()
@@ -159,7 +158,7 @@ fn settlement(entry: &Entry, debt: &Debt, settled: i64) -> Vec<Stmt> {
     vec![
         ledger_row(
             &row,
-            "refund",
+            LedgerKind::Refund,
             -settled,
             "抵扣退货欠分 / Settles points owed for a refund".into(),
         ),
@@ -248,7 +247,7 @@ fn expire_batch(
 ) -> Vec<Stmt> {
     let entry = Entry {
         member_id,
-        kind: "expire",
+        kind: LedgerKind::Expire,
         reason: expiry_reason(expires_at),
         source_ref: Some(format!("batch:{batch_id}")),
         actor: "system".into(),
@@ -264,7 +263,7 @@ fn expire_batch(
             EXPIRE_BATCH,
             vec![Arg::Int(batch_id), Arg::Int(remaining), Arg::Int(now)],
         ),
-        ledger_row(&entry, "expire", -remaining, entry.reason.clone()),
+        ledger_row(&entry, LedgerKind::Expire, -remaining, entry.reason.clone()),
         Stmt::new(SUB_POINTS, vec![Arg::Int(remaining), Arg::Int(member_id)]),
     ]
 }
@@ -315,9 +314,9 @@ pub async fn plan_debit_counted(
     prefer: Option<i64>,
 ) -> Result<(Vec<Stmt>, i64), DbError> {
     let batches = open_batches(tx, entry.member_id).await?;
-    let (mut stmts, expired) = plan_expiry(entry.member_id, &batches, entry.now);
-    stmts.extend(plan_take(entry, &batches, points, prefer)?);
-    Ok((stmts, expired))
+    let debit = points::debit(&batches, points, entry.now, prefer)
+        .map_err(|_| DbError::InsufficientPoints)?;
+    Ok((debit_statements(entry, points, &debit), debit.expired))
 }
 
 /// `plan_debit` from the member's open batches read by the caller under the member's
@@ -328,23 +327,25 @@ pub fn plan_debit_from(
     points: i64,
     prefer: Option<i64>,
 ) -> Result<Vec<Stmt>, DbError> {
-    let (mut stmts, _) = plan_expiry(entry.member_id, batches, entry.now);
-    stmts.extend(plan_take(entry, batches, points, prefer)?);
-    Ok(stmts)
+    let debit = points::debit(batches, points, entry.now, prefer)
+        .map_err(|_| DbError::InsufficientPoints)?;
+    Ok(debit_statements(entry, points, &debit))
 }
 
-/// The negative ledger row, the batch updates and the allocations for taking `points`
-/// from spendable `batches`.
-fn plan_take(
-    entry: &Entry,
-    batches: &[Batch],
-    points: i64,
-    prefer: Option<i64>,
-) -> Result<Vec<Stmt>, DbError> {
-    let takes =
-        allocate(batches, points, entry.now, prefer).map_err(|_| DbError::InsufficientPoints)?;
+/// Statements for a debit as core decided it: the due batches expire, then one negative
+/// ledger row of `points` (written even when 0) takes from the debit's batches.
+fn debit_statements(entry: &Entry, points: i64, debit: &points::Debit) -> Vec<Stmt> {
+    let (mut stmts, _) = plan_expiry(entry.member_id, &debit.due, entry.now);
+    stmts.extend(take_statements(entry, points, &debit.takes));
+    stmts
+}
+
+/// The negative ledger row of `points`, the batch updates and the allocations of
+/// `takes` (`(batch id, points)`, adding up to `points`). A conditional update refuses
+/// the whole transaction if a batch or the balance no longer holds its share.
+fn take_statements(entry: &Entry, points: i64, takes: &[(i64, i64)]) -> Vec<Stmt> {
     let mut stmts = vec![ledger_row(entry, entry.kind, -points, entry.reason.clone())];
-    for (batch_id, take) in takes {
+    for &(batch_id, take) in takes {
         stmts.push(Stmt::one(
             TAKE_FROM_BATCH,
             vec![
@@ -368,74 +369,48 @@ fn plan_take(
         vec![Arg::Int(points), Arg::Int(entry.member_id)],
         Refusal::InsufficientPoints,
     ));
-    Ok(stmts)
+    stmts
 }
 
-/// What a refund's claw-back does to the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Clawback {
-    /// Due points (any batch) that expire in the same transaction.
-    pub expired: i64,
-    /// Points of the purchase's own batch that had already expired (or expire now):
-    /// gone already, so not taken again from other batches.
-    pub expired_own: i64,
-    /// Points taken back (the refund's ledger row is `-taken`).
-    pub taken: i64,
-    /// Earned points the member had spent and no longer has.
-    pub shortfall: i64,
+/// What a refund needs of the member's account (member locked): the open batches, and
+/// what expiry runs already took from the purchase's own batch `own`.
+pub struct RefundAccount {
+    pub batches: Vec<Batch>,
+    pub own_expired_before: i64,
 }
 
-/// Statements that take back what a purchase earned (member locked): the purchase's own
-/// batch `own` first, then soonest-expiry-first, never below zero. The arithmetic uses
-/// spendable points only: due batches expire in the same plan (they would be gone a
-/// minute later anyway), and what the own batch lost to expiry is not taken twice.
-/// Always writes the refund's ledger row, `-taken` (0 when nothing was left).
-/// A part refund takes back `earned`, its share, with `later` of the purchase's points
-/// left for refunds still to come. What expired of the own batch are points no refund
-/// has taken back yet, so it counts against the last parts: the parts together take
-/// what one full refund would.
-pub async fn plan_clawback(
+pub async fn refund_account(
     tx: &mut Tx,
-    entry: &Entry,
-    earned: i64,
-    later: i64,
+    member_id: i64,
     own: Option<i64>,
-) -> Result<(Vec<Stmt>, Clawback), DbError> {
-    let batches = open_batches(tx, entry.member_id).await?;
-    let (mut stmts, expired) = plan_expiry(entry.member_id, &batches, entry.now);
-    let mut expired_own = 0;
-    if let Some(own) = own {
-        let before: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger \
-             WHERE member_id = $1 AND kind = 'expire' AND source_ref = $2",
-        )
-        .bind(entry.member_id)
-        .bind(format!("batch:{own}"))
-        .fetch_one(&mut **tx)
-        .await?;
-        let now_due: i64 = batches
-            .iter()
-            .filter(|b| b.id == own && b.expires_at.is_some_and(|at| at <= entry.now))
-            .map(|b| b.remaining)
-            .sum();
-        expired_own = (now_due - before - later.max(0)).clamp(0, earned.max(0));
-    }
-    let spendable: i64 = batches
-        .iter()
-        .filter(|b| b.spendable(entry.now))
-        .map(|b| b.remaining)
-        .sum();
-    let (taken, shortfall) = clawback(spendable, earned - expired_own);
-    stmts.extend(plan_take(entry, &batches, taken, own)?);
-    Ok((
-        stmts,
-        Clawback {
-            expired,
-            expired_own,
-            taken,
-            shortfall,
-        },
-    ))
+) -> Result<RefundAccount, DbError> {
+    let batches = open_batches(tx, member_id).await?;
+    let own_expired_before = match own {
+        Some(own) => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM points_ledger \
+                 WHERE member_id = $1 AND kind = 'expire' AND source_ref = $2",
+            )
+            .bind(member_id)
+            .bind(format!("batch:{own}"))
+            .fetch_one(&mut **tx)
+            .await?
+            // Expiry rows are negative: what they took.
+            .saturating_neg()
+        }
+        None => 0,
+    };
+    Ok(RefundAccount {
+        batches,
+        own_expired_before,
+    })
+}
+
+/// Statements for a refund's claw-back as its plan decided it: the due batches expire,
+/// then the refund's ledger row (`-taken`, written even when 0) takes from the plan's
+/// batches.
+pub fn clawback_statements(entry: &Entry, plan: &member_core::refund::RefundPlan) -> Vec<Stmt> {
+    debit_statements(entry, plan.taken, &plan.debit)
 }
 
 #[derive(sqlx::FromRow)]

@@ -120,11 +120,9 @@ pub enum DbError {
     LimitReached,
     #[error("the order is no longer open")]
     OrderClosed,
-    #[error("the purchase was already refunded")]
-    AlreadyRefunded,
-    /// A refund of more than is left to refund (fen left).
-    #[error("refund larger than the {left} fen left")]
-    RefundTooLarge { left: i64 },
+    /// The refund's rules refused it (nothing left, more than is left).
+    #[error("refund refused: {0:?}")]
+    Refund(member_core::refund::Refusal),
     #[error("not found")]
     NotFound,
     #[error("concurrent change; retry")]

@@ -10,6 +10,7 @@ use member_core::coupons::Birthday;
 use member_core::coupons::Till;
 use member_core::dto::{LedgerEvent, PurchaseResult, TierRef};
 use member_core::money::Cents;
+use member_core::points::LedgerKind;
 use member_core::purchase;
 use member_core::tier_program::Task;
 
@@ -187,7 +188,7 @@ pub async fn record(db: &Db, held: Option<Tx>, p: NewPurchase<'_>) -> Result<Rec
     let actor = format!("staff:{}", p.staff_username);
     let entry = Entry {
         member_id: card.id,
-        kind: "earn",
+        kind: LedgerKind::Earn,
         reason: if discount > 0 {
             format!(
                 "消费 {}（优惠 {}）",

@@ -9,6 +9,7 @@
 
 use member_core::civil;
 use member_core::dto::{LedgerEvent, ReferralReward, ReferralRules, ReferralView};
+use member_core::points::LedgerKind;
 use member_core::signup::{normalize_referral_code, referral_code_from_random};
 use sqlx::AnyConnection;
 
@@ -170,7 +171,7 @@ pub async fn release_on_first_purchase(
     let source = format!("referral:{friend_id}");
     let entry = |member_id: i64, reason: &str, event: &str| Entry {
         member_id,
-        kind: "referral",
+        kind: LedgerKind::Referral,
         reason: reason.into(),
         source_ref: Some(source.clone()),
         actor: "system:referral".into(),

@@ -9,9 +9,9 @@
 //! later refunds keep them used. One transaction with the idempotency key and the
 //! audit row.
 
-use member_core::points::refund_share;
-
 use member_core::dto::{LedgerEvent, RefundResult};
+use member_core::points::LedgerKind;
+use member_core::refund;
 
 use super::batch::{self, Arg, Stmt};
 use super::growth::{self, Event};
@@ -95,20 +95,6 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DbError::NotFound)?;
-    let paid = purchase.paid_cents.max(0);
-    let before = purchase.refunded_cents.clamp(0, paid);
-    let left = paid - before;
-    if purchase.refunded_at.is_some() || (left == 0 && before > 0) {
-        return Err(DbError::AlreadyRefunded);
-    }
-    let part = r.amount.unwrap_or(left);
-    if part > left {
-        return Err(DbError::RefundTooLarge { left });
-    }
-    let full = part == left;
-    let points_share = refund_share(purchase.points_earned, paid, before, part);
-    let points_later = refund_share(purchase.points_earned, paid, before + part, left - part);
-    let growth_share = refund_share(purchase.growth_earned, paid, before, part);
     let balance = ledger::lock_member(&mut tx, db.backend(), purchase.member_id)
         .await?
         .ok_or(DbError::Corrupt("purchase without member"))?;
@@ -128,11 +114,33 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
     .bind(r.order_ref)
     .fetch_optional(&mut *tx)
     .await?;
+    let account = ledger::refund_account(&mut tx, purchase.member_id, own).await?;
+    let plan = refund::plan(
+        refund::Purchase {
+            paid_cents: purchase.paid_cents,
+            refunded_cents: purchase.refunded_cents,
+            closed: purchase.refunded_at.is_some(),
+            points_earned: purchase.points_earned,
+            growth_earned: purchase.growth_earned,
+            coupons_used: purchase.coupons_used,
+            same_day: checkout::same_local_day(purchase.created_at, r.now),
+        },
+        r.amount,
+        refund::Account {
+            balance,
+            growth,
+            batches: &account.batches,
+            own,
+            own_expired_before: account.own_expired_before,
+        },
+        r.now,
+    )
+    .map_err(DbError::Refund)?;
 
     let actor = format!("staff:{}", r.staff_username);
     let entry = Entry {
         member_id: purchase.member_id,
-        kind: "refund",
+        kind: LedgerKind::Refund,
         reason: format!("退货 {}：{}", r.order_ref, r.reason),
         source_ref: Some(r.order_ref.to_string()),
         actor: actor.clone(),
@@ -143,50 +151,44 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             ..LedgerEvent::of("refund")
         }),
     };
-    let (mut stmts, back) =
-        ledger::plan_clawback(&mut tx, &entry, points_share, points_later, own).await?;
-    let growth_back = growth_share.clamp(0, growth.max(0));
-    let coupons_restored = if full && checkout::same_local_day(purchase.created_at, r.now) {
-        purchase.coupons_used
-    } else {
-        0
-    };
+    let mut stmts = ledger::clawback_statements(&entry, &plan);
+    let part = plan.part;
     let result = RefundResult {
         order_ref: r.order_ref.to_string(),
-        points_clawed_back: back.taken,
-        shortfall: back.shortfall,
-        growth_clawed_back: growth_back,
-        points: balance - back.expired - back.taken,
-        coupons_restored,
+        points_clawed_back: plan.taken,
+        shortfall: plan.shortfall,
+        growth_clawed_back: plan.growth_back,
+        points: plan.points_after,
+        coupons_restored: plan.coupons_restored,
         amount_cents: part,
-        paid_cents: paid,
-        refunded_cents: before + part,
-        fully_refunded: full,
+        paid_cents: plan.paid,
+        refunded_cents: plan.before + part,
+        fully_refunded: plan.full,
     };
     let body = serde_json::to_string(&result).map_err(|_| DbError::Corrupt("response body"))?;
     stmts.push(Stmt::one(
         MARK_REFUNDED,
         vec![
             Arg::Int(part),
-            Arg::Int(back.taken),
-            Arg::Int(back.shortfall),
-            Arg::Int(i64::from(full)),
+            Arg::Int(plan.taken),
+            Arg::Int(plan.shortfall),
+            Arg::Int(i64::from(plan.full)),
             Arg::Int(r.now),
             Arg::Int(purchase.id),
             Arg::Int(purchase.refunded_cents),
         ],
         batch::Refusal::Conflict,
     ));
-    if back.shortfall > 0 {
+    if plan.shortfall > 0 {
         stmts.push(Stmt::new(
             ledger::ADD_DEBT,
-            vec![Arg::Int(back.shortfall), Arg::Int(purchase.member_id)],
+            vec![Arg::Int(plan.shortfall), Arg::Int(purchase.member_id)],
         ));
     }
     // The event takes back this part's share of what the purchase gave (the shares add
     // up to all of it, so window sums stay exact); the member's growth stops at 0,
     // which is what `growth_clawed_back` reports.
-    if growth_share > 0 || part > 0 {
+    if plan.growth_share > 0 || part > 0 {
         let counts_until: Option<Option<i64>> = sqlx::query_scalar(PURCHASE_COUNTS_UNTIL)
             .bind(purchase.member_id)
             .bind(r.order_ref)
@@ -196,7 +198,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         let event = Event {
             member_id: purchase.member_id,
             kind: growth::Kind::Refund,
-            growth: -growth_share,
+            growth: -plan.growth_share,
             spend_cents: -part,
             note: r.order_ref.to_string(),
             at: r.now,
@@ -205,7 +207,7 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
         };
         stmts.extend(event.statements());
     }
-    if coupons_restored > 0 {
+    if plan.coupons_restored > 0 {
         stmts.push(checkout::restore_statement(purchase.id));
     }
     stmts.push(idempotency::complete(claim_id, 200, body));
@@ -222,15 +224,15 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
                 r.store_id,
                 r.order_ref,
                 part,
-                before + part,
-                paid,
+                plan.before + part,
+                plan.paid,
                 purchase.points_earned,
-                points_share,
-                back.taken,
-                back.shortfall,
-                back.expired_own,
-                growth_back,
-                coupons_restored,
+                plan.points_share,
+                plan.taken,
+                plan.shortfall,
+                plan.expired_own,
+                plan.growth_back,
+                plan.coupons_restored,
                 r.reason
             )),
             Arg::Int(r.now),

@@ -3,6 +3,7 @@
 //! points. Callers run these statements in the transaction that changed the growth.
 
 use member_core::dto::{LedgerEvent, TierProgram};
+use member_core::points::LedgerKind;
 use member_core::tier_program::{self, Upgrade};
 
 use super::batch::{Arg, Stmt};
@@ -94,7 +95,7 @@ pub fn upgrade(mv: &Move<'_>, up: &Upgrade) -> Vec<Stmt> {
     if up.upgrade_points > 0 {
         let entry = Entry {
             member_id,
-            kind: "earn",
+            kind: LedgerKind::Earn,
             reason: format!("升级礼 {}", name(up.to)),
             source_ref: Some(format!("upgrade:{}", code(up.to))),
             actor: actor.to_string(),

@@ -207,18 +207,7 @@ impl From<DbError> for ApiError {
                 "该订单已领取、取消或退还 / The order is already collected, cancelled or refunded"
                     .into(),
             ),
-            DbError::AlreadyRefunded => Self::Conflict(
-                codes::ALREADY_REFUNDED,
-                "该消费已退货 / This purchase was already refunded".into(),
-            ),
-            DbError::RefundTooLarge { left } => Self::Unprocessable(
-                codes::REFUND_TOO_LARGE,
-                format!(
-                    "退款金额超过可退金额 {} / The refund is more than the {} left to refund",
-                    yuan(left),
-                    yuan(left)
-                ),
-            ),
+            DbError::Refund(refusal) => refund_refusal(refusal),
             DbError::NotFound => Self::NotFound,
             DbError::Coupon { refusal, .. } => coupon_refusal(refusal),
             DbError::CouponNotFound => Self::Unprocessable(
@@ -266,6 +255,28 @@ impl From<DbError> for ApiError {
                 Self::Internal
             }
         }
+    }
+}
+
+fn refund_refusal(refusal: member_core::refund::Refusal) -> ApiError {
+    use member_core::refund::Refusal;
+    match refusal {
+        Refusal::AlreadyRefunded => ApiError::Conflict(
+            codes::ALREADY_REFUNDED,
+            "该消费已退货 / This purchase was already refunded".into(),
+        ),
+        Refusal::TooLarge { left } => ApiError::Unprocessable(
+            codes::REFUND_TOO_LARGE,
+            format!(
+                "退款金额超过可退金额 {} / The refund is more than the {} left to refund",
+                yuan(left),
+                yuan(left)
+            ),
+        ),
+        Refusal::NotPositive => ApiError::BadRequest(
+            codes::INVALID_AMOUNT,
+            "退款金额须大于 0 / The refund amount must be positive".into(),
+        ),
     }
 }
 

@@ -181,7 +181,7 @@ async fn redeem_directly(app: &TestApp, member_no: &str, points: i64, now: i64) 
         .expect("member");
     let entry = Entry {
         member_id: id,
-        kind: "redeem",
+        kind: member_core::points::LedgerKind::Redeem,
         reason: "兑换 帆布袋".into(),
         source_ref: Some("order:TEST".into()),
         actor: format!("member:{member_no}"),
@@ -430,7 +430,7 @@ async fn restore_into_an_expired_batch_expires_again(app: TestApp) {
         .expect("member");
     let entry = Entry {
         member_id: id,
-        kind: "refund",
+        kind: member_core::points::LedgerKind::Refund,
         reason: "取消兑换".into(),
         source_ref: Some("order:TEST".into()),
         actor: "staff:cashier".into(),

@@ -55,7 +55,7 @@ pub async fn grant_all(app: &TestApp, grants: &[(&str, i64, Option<i64>)]) {
             .expect("lock member");
         let entry = Entry {
             member_id: id,
-            kind: "adjust",
+            kind: member_core::points::LedgerKind::Adjust,
             reason: "测试赠送".into(),
             source_ref: None,
             actor: "test".into(),

@@ -5,6 +5,7 @@
 //! re-import (or a resumed one after a crash) creates nothing twice. Each member commits
 //! with its points (an `import` ledger entry and batch), never one without the other.
 
+use member_core::points::LedgerKind;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -528,7 +529,7 @@ where
             if row.points > 0 {
                 let entry = Entry {
                     member_id: id,
-                    kind: "import",
+                    kind: LedgerKind::Import,
                     reason: "旧系统积分导入 / Points brought over from the old system".into(),
                     source_ref: Some(format!("import:{line}")),
                     actor: actor.to_string(),

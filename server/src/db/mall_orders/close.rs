@@ -7,6 +7,7 @@ use crate::db::idempotency::{self, Outcome};
 use crate::db::ledger::{self, Entry};
 use crate::db::{audit, Db, DbError};
 use member_core::dto::{CancelOrderResult, LedgerEvent};
+use member_core::points::LedgerKind;
 use sqlx::AnyConnection;
 
 // ---------------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Outcome<CancelOrderResult
     let actor = format!("staff:{}", c.staff_username);
     let entry = Entry {
         member_id: order.member_id,
-        kind: "refund",
+        kind: LedgerKind::Refund,
         reason: format!("取消兑换 {} ×{}", order.item_name, order.quantity),
         source_ref: Some(order.order_code.clone()),
         actor: actor.clone(),

@@ -9,7 +9,7 @@ use crate::db::ledger::{self, Entry};
 use crate::db::{audit, Backend, Db, DbError};
 use member_core::dto::{LedgerEvent, MallOrderResult};
 use member_core::mall::{self, ItemTerms, Redeemer, Refusal as MallRefusal, ORDER_CODE_LEN};
-use member_core::points::Batch;
+use member_core::points::{Batch, LedgerKind};
 use rand::RngCore;
 
 const CODE_ATTEMPTS: usize = 3;
@@ -197,7 +197,7 @@ async fn redeem_once(
     let actor = format!("member:{}", row.member_no);
     let entry = Entry {
         member_id: r.member_id,
-        kind: "redeem",
+        kind: LedgerKind::Redeem,
         reason: format!("兑换 {} ×{}", row.name, r.quantity),
         source_ref: Some(code.clone()),
         actor: actor.clone(),
