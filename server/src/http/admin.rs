@@ -24,3 +24,9 @@ pub async fn admin_login(
 ) -> ApiResult<Response> {
     super::staff::login(&state, &ip, &req, true).await
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/api/v1/admin/login", post(admin_login))
+}

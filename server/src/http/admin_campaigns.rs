@@ -662,3 +662,12 @@ async fn run_issue(
     campaigns::issue::finish_issue(&db, &key, &body).await?;
     Ok(res)
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/admin/campaigns", get(list).post(create))
+        .route("/api/v1/admin/campaigns/{id}", get(self::get).patch(update))
+        .route("/api/v1/admin/coupons/issue", post(issue))
+}

@@ -291,3 +291,11 @@ pub async fn update(
         Err(Changed::Db(e)) => Err(e.into()),
     }
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, patch};
+    axum::Router::new()
+        .route("/api/v1/admin/coupon-templates", get(list).post(create))
+        .route("/api/v1/admin/coupon-templates/{id}", patch(update))
+}

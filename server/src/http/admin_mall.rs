@@ -414,3 +414,11 @@ pub async fn update(
     .await?;
     Ok(Json(view(row)))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, patch};
+    axum::Router::new()
+        .route("/api/v1/admin/mall/items", get(list).post(create))
+        .route("/api/v1/admin/mall/items/{id}", patch(update))
+}

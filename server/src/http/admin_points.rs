@@ -138,3 +138,17 @@ pub async fn adjust_points(
     .await?;
     Ok(respond(outcome, StatusCode::OK))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/api/v1/admin/points-rules",
+            get(get_points_rules).put(put_points_rules),
+        )
+        .route(
+            "/api/v1/admin/members/{member_no}/points",
+            post(adjust_points),
+        )
+}

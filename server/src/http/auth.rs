@@ -259,3 +259,12 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     }
     Ok(response)
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/api/v1/auth/otp", post(send_otp))
+        .route("/api/v1/auth/verify", post(verify))
+        .route("/api/v1/auth/logout", post(logout))
+}

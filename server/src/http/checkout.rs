@@ -109,3 +109,9 @@ pub async fn preview(
         earn,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/api/v1/staff/checkout/preview", post(preview))
+}

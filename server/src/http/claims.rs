@@ -122,3 +122,11 @@ pub async fn claim(
         already_claimed,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/claims/{token}", get(view))
+        .route("/api/v1/me/claims/{token}", post(claim))
+}

@@ -48,3 +48,8 @@ pub async fn outbox(
             .collect(),
     ))
 }
+
+/// The routes this file answers (only with `--dev`).
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    axum::Router::new().route("/api/v1/dev/outbox", axum::routing::get(outbox))
+}

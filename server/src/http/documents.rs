@@ -129,6 +129,14 @@ pub async fn terms(q: Result<Query<DocQuery>, QueryRejection>) -> impl IntoRespo
     respond(Doc::Terms, &q)
 }
 
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/privacy", get(privacy))
+        .route("/terms", get(terms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

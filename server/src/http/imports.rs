@@ -200,3 +200,14 @@ pub async fn progress(
         },
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/api/v1/admin/imports",
+            post(start).layer(axum::extract::DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/v1/admin/imports/{id}", get(progress))
+}

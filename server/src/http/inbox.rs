@@ -77,3 +77,11 @@ pub async fn read(
     .await?;
     Ok(Json(UnreadCount { unread }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/me/notifications", get(list))
+        .route("/api/v1/me/notifications/read", post(read))
+}

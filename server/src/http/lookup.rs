@@ -250,3 +250,9 @@ pub async fn lookup(
         expires_in_secs: LOOKUP_TOKEN_SECS,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/api/v1/staff/members/lookup", post(lookup))
+}

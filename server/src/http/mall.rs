@@ -271,3 +271,14 @@ pub async fn my_order(
         .ok_or(ApiError::NotFound)?;
     Ok(Json(row.view()))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/mall/items", get(items))
+        .route("/api/v1/mall/items/{id}", get(item))
+        .route("/api/v1/mall/orders", post(redeem))
+        .route("/api/v1/me/mall/orders", get(my_orders))
+        .route("/api/v1/me/mall/orders/{code}", get(my_order))
+}

@@ -153,3 +153,12 @@ pub async fn cancel(
     .await?;
     Ok(idempotent::respond(outcome, StatusCode::OK))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/staff/mall/orders/{code}", get(lookup))
+        .route("/api/v1/staff/mall/orders/{code}/collect", post(collect))
+        .route("/api/v1/staff/mall/orders/{code}/cancel", post(cancel))
+}

@@ -134,3 +134,13 @@ pub async fn points_history(
         next,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/card-key", get(card_key_view))
+        .route("/api/v1/me/card-code", get(card_code))
+        .route("/api/v1/me/points/history", get(points_history))
+}

@@ -43,7 +43,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
@@ -58,135 +58,34 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState, static_dir: &Path) -> Router {
     let mut routes = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/privacy", get(documents::privacy))
-        .route("/terms", get(documents::terms))
-        .route("/metrics", get(ops::metrics))
-        .route("/api/openapi.json", get(openapi::serve))
-        .route("/api/v1/tiers", get(ops::tiers))
-        .route("/api/v1/auth/otp", post(auth::send_otp))
-        .route("/api/v1/auth/verify", post(auth::verify))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/signup/welcome", get(signup::welcome))
-        .route("/api/v1/me/referral", get(signup::my_referral))
-        .route("/api/v1/staff/signup-link", post(signup::personal_link))
-        .route(
-            "/api/v1/admin/signup-links",
-            get(signup::list_links).post(signup::create_link),
-        )
-        .route(
-            "/api/v1/admin/signup-links/{id}/revoke",
-            post(signup::revoke_link),
-        )
-        .route(
-            "/api/v1/admin/signup-links/{id}/qr.svg",
-            get(signup_qr::svg),
-        )
-        .route(
-            "/api/v1/admin/signup-links/{id}/qr.png",
-            get(signup_qr::png_image),
-        )
-        .route("/api/v1/admin/reports/signups", get(reports::signups))
-        .route("/api/v1/admin/reports/referrals", get(reports::referrals))
-        .route(
-            "/api/v1/admin/imports",
-            post(imports::start).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)),
-        )
-        .route("/api/v1/admin/imports/{id}", get(imports::progress))
-        .route(
-            "/api/v1/admin/signup-settings",
-            get(signup::get_settings).put(signup::put_settings),
-        )
-        .route("/api/v1/me", get(me::me))
-        .route("/api/v1/me/card-key", get(me::card_key_view))
-        .route("/api/v1/me/card-code", get(me::card_code))
-        .route("/api/v1/me/points/history", get(me::points_history))
-        .route("/api/v1/staff/login", post(staff::staff_login))
-        .route("/api/v1/staff/logout", post(staff::staff_logout))
-        .route("/api/v1/staff/me", get(staff::staff_me))
-        .route("/api/v1/staff/verify", post(staff::verify))
-        .route(
-            "/api/v1/staff/purchases",
-            post(staff::record_purchase).get(refunds::purchases),
-        )
-        .route("/api/v1/admin/login", post(admin::admin_login))
-        .route("/api/v1/admin/staff/{username}/unlock", post(staff::unlock))
-        .route("/api/v1/staff/refunds", post(refunds::refund))
-        .route("/api/v1/staff/members/lookup", post(lookup::lookup))
-        .route(
-            "/api/v1/admin/points-rules",
-            get(admin_points::get_points_rules).put(admin_points::put_points_rules),
-        )
-        .route(
-            "/api/v1/admin/members/{member_no}/points",
-            post(admin_points::adjust_points),
-        );
-    routes = routes
-        .route("/api/v1/mall/items", get(mall::items))
-        .route("/api/v1/mall/items/{id}", get(mall::item))
-        .route("/api/v1/mall/orders", post(mall::redeem))
-        .route("/api/v1/me/mall/orders", get(mall::my_orders))
-        .route("/api/v1/me/mall/orders/{code}", get(mall::my_order))
-        .route("/api/v1/staff/mall/orders/{code}", get(mall_staff::lookup))
-        .route(
-            "/api/v1/staff/mall/orders/{code}/collect",
-            post(mall_staff::collect),
-        )
-        .route(
-            "/api/v1/staff/mall/orders/{code}/cancel",
-            post(mall_staff::cancel),
-        )
-        .route(
-            "/api/v1/admin/mall/items",
-            get(admin_mall::list).post(admin_mall::create),
-        )
-        .route(
-            "/api/v1/admin/mall/items/{id}",
-            axum::routing::patch(admin_mall::update),
-        );
-    routes = routes
-        .route(
-            "/api/v1/admin/campaigns",
-            get(admin_campaigns::list).post(admin_campaigns::create),
-        )
-        .route(
-            "/api/v1/admin/campaigns/{id}",
-            get(admin_campaigns::get).patch(admin_campaigns::update),
-        )
-        .route("/api/v1/admin/coupons/issue", post(admin_campaigns::issue))
-        .route("/api/v1/claims/{token}", get(claims::view))
-        .route("/api/v1/me/claims/{token}", post(claims::claim));
-    routes = routes
-        .route("/api/v1/me/coupons", get(wallet::list))
-        .route("/api/v1/me/coupons/summary", get(wallet::summary))
-        .route("/api/v1/me/coupons/seen", post(wallet::seen))
-        .route("/api/v1/me/coupons/{id}", get(wallet::one))
-        .route(
-            "/api/v1/me/profile",
-            get(wallet::get_profile).put(wallet::put_profile),
-        )
-        .route("/api/v1/staff/checkout/preview", post(checkout::preview));
-    routes = routes
-        .route(
-            "/api/v1/admin/coupon-templates",
-            get(admin_coupons::list).post(admin_coupons::create),
-        )
-        .route(
-            "/api/v1/admin/coupon-templates/{id}",
-            axum::routing::patch(admin_coupons::update),
-        );
-    routes = routes
-        .route(
-            "/api/v1/admin/tier-program",
-            get(tier_admin::versions).post(tier_admin::create),
-        )
-        .route("/api/v1/me/tier", get(tier_me::status))
-        .route("/api/v1/me/growth", get(tier_me::growth))
-        .route("/api/v1/me/notifications", get(inbox::list))
-        .route("/api/v1/me/notifications/read", post(inbox::read))
-        .route("/api/v1/me/check-in", post(tasks::check_in));
+        .merge(ops::routes())
+        .merge(documents::routes())
+        .merge(openapi::routes())
+        .merge(auth::routes())
+        .merge(signup::routes())
+        .merge(signup_qr::routes())
+        .merge(reports::routes())
+        .merge(imports::routes())
+        .merge(me::routes())
+        .merge(staff::routes())
+        .merge(admin::routes())
+        .merge(refunds::routes())
+        .merge(lookup::routes())
+        .merge(admin_points::routes())
+        .merge(mall::routes())
+        .merge(mall_staff::routes())
+        .merge(admin_mall::routes())
+        .merge(admin_campaigns::routes())
+        .merge(claims::routes())
+        .merge(wallet::routes())
+        .merge(checkout::routes())
+        .merge(admin_coupons::routes())
+        .merge(tier_admin::routes())
+        .merge(tier_me::routes())
+        .merge(inbox::routes())
+        .merge(tasks::routes());
     if state.dev {
-        routes = routes.route("/api/v1/dev/outbox", get(dev::outbox));
+        routes = routes.merge(dev::routes());
     }
     routes
         .route("/api", any(not_found))

@@ -93,3 +93,12 @@ pub async fn tiers(State(state): State<AppState>) -> ApiResult<Json<Vec<TierView
             .collect(),
     ))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/tiers", get(tiers))
+}

@@ -170,3 +170,9 @@ pub async fn purchases(
         next,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/api/v1/staff/refunds", post(refund))
+}

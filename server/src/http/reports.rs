@@ -132,3 +132,11 @@ pub async fn referrals(
     let f = reports::referral_funnel(&state.db, start, end).await?;
     Ok(Json(reports::funnel(civil::iso(from), civil::iso(to), f)))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/admin/reports/signups", get(signups))
+        .route("/api/v1/admin/reports/referrals", get(referrals))
+}

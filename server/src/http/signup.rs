@@ -438,6 +438,24 @@ pub async fn my_referral(
     ))
 }
 
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/signup/welcome", get(welcome))
+        .route("/api/v1/me/referral", get(my_referral))
+        .route("/api/v1/staff/signup-link", post(personal_link))
+        .route(
+            "/api/v1/admin/signup-links",
+            get(list_links).post(create_link),
+        )
+        .route("/api/v1/admin/signup-links/{id}/revoke", post(revoke_link))
+        .route(
+            "/api/v1/admin/signup-settings",
+            get(get_settings).put(put_settings),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::mask_name;

@@ -179,3 +179,11 @@ pub async fn png_image(
     let body = png(&code)?;
     Ok(image("image/png", format!("signup-{id}.png"), body))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/admin/signup-links/{id}/qr.svg", get(svg))
+        .route("/api/v1/admin/signup-links/{id}/qr.png", get(png_image))
+}

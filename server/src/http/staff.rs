@@ -360,3 +360,18 @@ fn forbidden_unlock() -> ApiError {
             .into(),
     )
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/staff/login", post(staff_login))
+        .route("/api/v1/staff/logout", post(staff_logout))
+        .route("/api/v1/staff/me", get(staff_me))
+        .route("/api/v1/staff/verify", post(verify))
+        .route(
+            "/api/v1/staff/purchases",
+            post(record_purchase).get(super::refunds::purchases),
+        )
+        .route("/api/v1/admin/staff/{username}/unlock", post(unlock))
+}

@@ -30,3 +30,9 @@ pub async fn check_in(
         upgraded: done.upgraded,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/api/v1/me/check-in", post(check_in))
+}

@@ -67,3 +67,9 @@ pub async fn create(
         tier_program::create(&state.db, &body.program, effective_from, &note, &actor, now).await?;
     Ok((StatusCode::CREATED, Json(view(version))).into_response())
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/api/v1/admin/tier-program", get(versions).post(create))
+}

@@ -216,3 +216,11 @@ pub async fn growth(
         items,
     }))
 }
+
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/me/tier", get(status))
+        .route("/api/v1/me/growth", get(growth))
+}

@@ -217,6 +217,17 @@ pub async fn put_profile(
     Ok(Json(profile_view(&p, now)))
 }
 
+/// The routes this file answers.
+pub fn routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/me/coupons", get(list))
+        .route("/api/v1/me/coupons/summary", get(summary))
+        .route("/api/v1/me/coupons/seen", post(seen))
+        .route("/api/v1/me/coupons/{id}", get(one))
+        .route("/api/v1/me/profile", get(get_profile).put(put_profile))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
