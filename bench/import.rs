@@ -20,7 +20,9 @@ mod native {
     use std::fmt::Write as _;
     use std::time::{Duration, Instant};
 
-    use member_server::db::{import, Db};
+    use member_server::imports::store as import;
+
+    use member_server::db::Db;
     use sqlx::Connection;
 
     type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -140,7 +142,7 @@ mod native {
     async fn fresh(url: &str, now: i64) -> Res<Db> {
         let db = Db::connect(url).await?;
         db.migrate().await?;
-        member_server::db::seed::dev(&db, now).await?;
+        member_server::ops::store::seed::dev(&db, now).await?;
         Ok(db)
     }
 

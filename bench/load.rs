@@ -41,7 +41,8 @@ mod bench {
     use hyper::Request;
     use hyper_util::rt::TokioIo;
     use member_core::card_code::{self, CardKey};
-    use member_server::db::{self, sessions, Backend, Db};
+    use member_server::auth::store::sessions;
+    use member_server::db::{Backend, Db};
     use sqlx::Connection;
 
     pub type Res<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -593,7 +594,7 @@ mod bench {
         let mut names = Vec::with_capacity(n);
         for i in 1..=n.max(1) {
             let username = format!("bench-till-{i}");
-            db::staff::create_staff_if_missing(
+            member_server::staff::store::create_staff_if_missing(
                 &db,
                 &username,
                 TILL_PASSWORD,
@@ -631,7 +632,7 @@ mod bench {
     /// would trip the OTP limits and measure nothing useful.
     async fn seed(db: &Db, mode: Mode, count: usize, items: usize, coupons: bool) -> Res<Seeded> {
         let now = unix_now();
-        db::seed::dev(db, now).await?;
+        member_server::ops::store::seed::dev(db, now).await?;
         let mut tx = db.begin_write().await?;
         let tier: String =
             sqlx::query_scalar("SELECT code FROM tiers ORDER BY growth_threshold LIMIT 1")

@@ -20,7 +20,7 @@ mod native {
     use std::time::{Duration, Instant};
 
     use member_server::db::Db;
-    use member_server::jobs::tiers::run_once;
+    use member_server::tiers::jobs::run_once;
     use sqlx::Connection;
 
     type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -111,7 +111,7 @@ mod native {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs() as i64;
-        member_server::db::seed::dev(&db, now - 400 * DAY).await?;
+        member_server::ops::store::seed::dev(&db, now - 400 * DAY).await?;
         // The dev program: yearly evaluation from the upgrade, drop to what was earned.
         let t = Instant::now();
         seed(&db, a.members, now).await?;

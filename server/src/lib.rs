@@ -3,15 +3,29 @@
 //! `start` is the whole server as a library call so the API tests, the browser tests and
 //! the benches run exactly what the binary runs.
 
+pub mod auth;
+pub mod campaigns;
 pub mod clock;
+pub mod coupons;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod imports;
 pub mod jobs;
+pub mod mall;
+pub mod members;
 pub mod memory;
+pub mod messages;
 pub mod metrics;
+pub mod ops;
+pub mod points;
+pub mod reports;
 pub mod secret;
+pub mod signup;
+pub mod staff;
 pub mod state;
+pub mod tiers;
+pub mod till;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,7 +83,7 @@ impl Default for Config {
             data_dir: PathBuf::from("."),
             clock_offset_secs: 0,
             clock_frozen_at: None,
-            otp_sends_per_ip_hour: db::otp::PER_IP_PER_HOUR,
+            otp_sends_per_ip_hour: crate::auth::store::otp::PER_IP_PER_HOUR,
             public_url: None,
             trusted_proxies: Vec::new(),
             metrics_bind: None,
@@ -189,9 +203,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     clock.set_offset(config.clock_offset_secs);
     if config.dev {
-        db::seed::dev(&db, clock.now()).await?;
+        crate::ops::store::seed::dev(&db, clock.now()).await?;
     } else {
-        db::seed::default_tiers_if_empty(&db, clock.now()).await?;
+        crate::ops::store::seed::default_tiers_if_empty(&db, clock.now()).await?;
     }
     let state = AppState {
         db,

@@ -38,7 +38,7 @@ struct Cli {
     #[arg(long, env = "DATA_DIR", default_value = ".")]
     data_dir: PathBuf,
     /// OTP sends allowed per client address per hour.
-    #[arg(long, env = "OTP_SENDS_PER_IP_HOUR", default_value_t = member_server::db::otp::PER_IP_PER_HOUR)]
+    #[arg(long, env = "OTP_SENDS_PER_IP_HOUR", default_value_t = member_server::auth::store::otp::PER_IP_PER_HOUR)]
     otp_sends_per_ip_hour: i64,
     /// The site's public address (`https://vip.brand.cn`), encoded in printed sign-up QR
     /// codes; unset: the address a request came to.
@@ -203,11 +203,11 @@ async fn create_admin(database_url: &str, username: &str) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    db::seed::default_tiers_if_empty(&db, chrono::Utc::now().timestamp())
+    member_server::ops::store::seed::default_tiers_if_empty(&db, chrono::Utc::now().timestamp())
         .await
         .map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp();
-    let created = db::staff::upsert_admin(&db, username, &password, now)
+    let created = member_server::staff::store::upsert_admin(&db, username, &password, now)
         .await
         .map_err(|e| e.to_string())?;
     db.close().await;
@@ -223,17 +223,17 @@ async fn import_file(
     file: &std::path::Path,
     dry_run: bool,
 ) -> Result<(), String> {
-    let source =
-        db::import::Source::open(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let source = member_server::imports::store::Source::open(file)
+        .map_err(|e| format!("reading {}: {e}", file.display()))?;
     let db = db::Db::connect(database_url)
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp();
-    db::seed::default_tiers_if_empty(&db, now)
+    member_server::ops::store::seed::default_tiers_if_empty(&db, now)
         .await
         .map_err(|e| e.to_string())?;
-    let plan = db::import::plan(&db, source, now)
+    let plan = member_server::imports::store::plan(&db, source, now)
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
@@ -241,17 +241,18 @@ async fn import_file(
         plan.dry_run_report()
     } else {
         let total = plan.create.len();
-        let done = db::import::run(&db, &plan, "cli:import", now, |n| async move {
-            eprint!("\rimporting {n}/{total}");
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+        let done =
+            member_server::imports::store::run(&db, &plan, "cli:import", now, |n| async move {
+                eprint!("\rimporting {n}/{total}");
+            })
+            .await
+            .map_err(|e| e.to_string())?;
         if total > 0 {
             eprintln!();
         }
         plan.report(false, done.imported, done.late_duplicates, done.points)
     };
     db.close().await;
-    print!("{}", db::import::jobs::summary(&report));
+    print!("{}", member_server::imports::store::jobs::summary(&report));
     Ok(())
 }

@@ -1,6 +1,6 @@
 use sqlx::AnyConnection;
 
-use super::DbError;
+use crate::db::DbError;
 
 pub const INSERT: &str =
     "INSERT INTO audit_log (actor, action, target, detail, at) VALUES ($1, $2, $3, $4, $5)";

@@ -9,7 +9,7 @@
 use sqlx::any::AnyArguments;
 use sqlx::Arguments;
 
-use super::{Backend, DbError, Tx};
+use crate::db::{Backend, DbError, Tx};
 
 pub enum Arg {
     Int(i64),

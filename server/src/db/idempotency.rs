@@ -2,7 +2,7 @@
 //! the effect commit (or vanish) together. A concurrent duplicate waits on the unique
 //! index and then sees the finished row. `purchases` marks the row done.
 
-use super::{Db, DbError, Tx};
+use crate::db::{Db, DbError, Tx};
 
 pub enum Claim {
     /// First use of the key: do the work, then `complete`.
@@ -58,8 +58,8 @@ pub const COMPLETE: &str = "UPDATE idempotency_keys SET status = 'done', respons
                             response_body = $2 WHERE id = $3";
 
 /// The statement that completes claim `claim_id` with `status` and `body`.
-pub fn complete(claim_id: i64, status: u16, body: String) -> super::batch::Stmt {
-    use super::batch::{Arg, Stmt};
+pub fn complete(claim_id: i64, status: u16, body: String) -> crate::db::batch::Stmt {
+    use crate::db::batch::{Arg, Stmt};
     Stmt::new(
         COMPLETE,
         vec![

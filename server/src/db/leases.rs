@@ -3,7 +3,7 @@
 //! and another instance takes over. The work itself stays idempotent, so a lease that
 //! runs out mid-run costs time, never correctness.
 
-use super::{Db, DbError};
+use crate::db::{Db, DbError};
 
 /// Takes or renews the lease `name` for `holder` until `until`; false when another
 /// holder's lease is still running at `now`.

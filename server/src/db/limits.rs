@@ -12,7 +12,7 @@
 use member_core::throttle::{Attempt, Backoff};
 use sqlx::AnyConnection;
 
-use super::{audit, Backend, Db, DbError};
+use crate::db::{audit, Backend, Db, DbError};
 
 pub struct Window {
     pub secs: i64,
@@ -180,7 +180,7 @@ pub async fn hold(
     lock_key: &str,
     counted: &[(&str, &Window)],
     now: i64,
-) -> Result<(super::Tx, Vec<Option<(i64, i64)>>), DbError> {
+) -> Result<(crate::db::Tx, Vec<Option<(i64, i64)>>), DbError> {
     let mut tx = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL")
@@ -217,7 +217,7 @@ pub async fn hold(
 
 /// Adds one to each key's count in its current window, in `tx` (no limit).
 pub async fn bump_in(
-    tx: &mut super::Tx,
+    tx: &mut crate::db::Tx,
     keys: &[(&str, &Window)],
     now: i64,
 ) -> Result<(), DbError> {

@@ -1,47 +1,18 @@
-//! The only module that knows SQL. One portable SQL text per query through sqlx's Any
-//! driver (`$n` placeholders work on SQLite and Postgres); migrations per backend.
+//! What every feature's store shares: the pools, transactions, the error type and the
+//! migrations. SQL lives here and in the features' `store` modules only. One portable SQL
+//! text per query through sqlx's Any driver (`$n` placeholders work on SQLite and
+//! Postgres); migrations per backend.
 //!
 //! SQLite: one writer connection (plus `BEGIN IMMEDIATE`) so write transactions never
 //! race or deadlock on lock upgrades, and a small reader pool beside it (WAL).
 //! Postgres: one pool; correctness comes from conditional updates, upserts and unique
 //! constraints, so several server instances can share one database.
 
-pub mod adjust;
 pub mod audit;
 pub mod batch;
-pub mod campaigns;
-pub mod checkout;
-pub mod cleanup;
-pub mod coupon_templates;
-pub mod coupons;
-pub mod growth;
 pub mod idempotency;
-pub mod import;
 pub mod leases;
-pub mod ledger;
 pub mod limits;
-pub mod mall;
-pub mod mall_orders;
-pub mod members;
-pub mod notifications;
-pub mod otp;
-pub mod outbox;
-pub mod profile;
-pub mod purchases;
-pub mod referrals;
-pub mod refunds;
-pub mod reports;
-pub mod seed;
-pub mod sessions;
-pub mod signup_links;
-pub mod staff;
-pub mod tasks;
-pub mod tier_eval;
-pub mod tier_moves;
-pub mod tier_program;
-pub mod tier_status;
-pub mod tiers;
-pub mod wallet;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use member_core::dto::codes;
 use member_core::edge::{self as rules};
 
-use super::edge_config::API_CSP;
-use super::edge_config::{Client, Edge};
-use super::error::ApiError;
-use super::extract::{cookie, MEMBER_COOKIE, STAFF_COOKIE};
+use crate::http::edge_config::API_CSP;
+use crate::http::edge_config::{Client, Edge};
+use crate::http::error::ApiError;
+use crate::http::extract::{cookie, MEMBER_COOKIE, STAFF_COOKIE};
 use crate::state::AppState;
 
 const HSTS: &str = "max-age=31536000";

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::ApiError;
-use crate::db::sessions::{self, Kind};
-use crate::db::staff::{self, StaffRow};
+use crate::auth::store::sessions::{self, Kind};
+use crate::http::error::ApiError;
+use crate::staff::store as staff;
+use crate::staff::store::StaffRow;
 use crate::state::AppState;
 
 pub const MEMBER_COOKIE: &str = "mc_member";
@@ -75,7 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let resolved = parts
             .extensions
-            .get::<super::edge_config::Client>()
+            .get::<crate::http::edge_config::Client>()
             .and_then(|c| c.ip);
         let peer = || {
             parts

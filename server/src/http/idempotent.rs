@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::extract::Json;
 use crate::db::idempotency::Outcome;
+use crate::http::extract::Json;
 
 /// The stored answer, byte for byte, with the replay marker.
 pub fn replayed(status: u16, body: String) -> Response {

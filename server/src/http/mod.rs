@@ -1,40 +1,11 @@
-//! The router: API routes, the static app, and the middleware around both.
+//! The router: every feature's routes, the static app, and the middleware around both;
+//! and what all routes share (errors, extractors, the edge guard, idempotent replies).
 
-pub mod admin;
-pub mod admin_campaigns;
-pub mod admin_coupons;
-pub mod admin_mall;
-pub mod admin_points;
-pub mod auth;
-pub mod card_check;
-pub mod checkout;
-pub mod claims;
-pub mod dev;
-pub mod documents;
 pub mod edge;
 pub mod edge_config;
 pub mod error;
 pub mod extract;
 pub mod idempotent;
-pub mod imports;
-pub mod inbox;
-pub mod lookup;
-pub mod mall;
-pub mod mall_staff;
-pub mod me;
-pub mod openapi;
-pub mod ops;
-pub mod refunds;
-pub mod reports;
-pub mod signup;
-pub mod signup_qr;
-pub mod staff;
-pub mod static_files;
-pub mod tasks;
-pub mod tier_admin;
-pub mod tier_me;
-pub mod views;
-pub mod wallet;
 
 use std::path::Path;
 use std::time::Duration;
@@ -57,41 +28,30 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState, static_dir: &Path) -> Router {
+    // Each feature owns its routes (its `routes()`); paths never overlap.
     let mut routes = Router::new()
-        .merge(ops::routes())
-        .merge(documents::routes())
-        .merge(openapi::routes())
-        .merge(auth::routes())
-        .merge(signup::routes())
-        .merge(signup_qr::routes())
-        .merge(reports::routes())
-        .merge(imports::routes())
-        .merge(me::routes())
-        .merge(staff::routes())
-        .merge(admin::routes())
-        .merge(refunds::routes())
-        .merge(lookup::routes())
-        .merge(admin_points::routes())
-        .merge(mall::routes())
-        .merge(mall_staff::routes())
-        .merge(admin_mall::routes())
-        .merge(admin_campaigns::routes())
-        .merge(claims::routes())
-        .merge(wallet::routes())
-        .merge(checkout::routes())
-        .merge(admin_coupons::routes())
-        .merge(tier_admin::routes())
-        .merge(tier_me::routes())
-        .merge(inbox::routes())
-        .merge(tasks::routes());
+        .merge(crate::ops::routes())
+        .merge(crate::auth::routes())
+        .merge(crate::staff::routes())
+        .merge(crate::members::routes())
+        .merge(crate::till::routes())
+        .merge(crate::points::routes())
+        .merge(crate::mall::routes())
+        .merge(crate::coupons::routes())
+        .merge(crate::campaigns::routes())
+        .merge(crate::tiers::routes())
+        .merge(crate::signup::routes())
+        .merge(crate::imports::routes())
+        .merge(crate::reports::routes())
+        .merge(crate::messages::routes());
     if state.dev {
-        routes = routes.merge(dev::routes());
+        routes = routes.merge(crate::messages::http::dev::routes());
     }
     routes
         .route("/api", any(not_found))
         .route("/api/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback_service(static_files::service(static_dir))
+        .fallback_service(crate::ops::http::static_files::service(static_dir))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(timeout))
         // Not below 1 KiB: a small JSON answer gains a few bytes and costs a brotli
@@ -125,7 +85,7 @@ pub fn router(state: AppState, static_dir: &Path) -> Router {
 /// The `METRICS_BIND` listener: `/metrics` and nothing else.
 pub fn metrics_router(state: AppState) -> Router {
     Router::new()
-        .route("/metrics", get(ops::private_metrics))
+        .route("/metrics", get(crate::ops::http::ops::private_metrics))
         .fallback(not_found)
         .with_state(state)
 }
@@ -142,7 +102,7 @@ async fn method_not_allowed() -> ApiError {
 /// (an open transaction rolls back with it).
 async fn timeout(req: Request, next: Next) -> Response {
     let limit = if req.uri().path() == "/api/v1/admin/imports" {
-        imports::IMPORT_TIMEOUT
+        crate::imports::http::IMPORT_TIMEOUT
     } else {
         REQUEST_TIMEOUT
     };
@@ -163,7 +123,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         let value = if path.starts_with("/api") || path == "/healthz" || path == "/metrics" {
             HeaderValue::from_static("no-store")
         } else {
-            static_files::cache_control(&path, &response)
+            crate::ops::http::static_files::cache_control(&path, &response)
         };
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }

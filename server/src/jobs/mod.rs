@@ -1,10 +1,6 @@
 //! Scheduled work. Every instance runs it; each job is safe to run on several instances
 //! at once (idempotent deletes, conditional updates).
 
-pub mod campaigns;
-pub mod expiry;
-pub mod tiers;
-
 use std::time::Duration;
 
 use crate::state::AppState;
@@ -14,9 +10,9 @@ const CLEANUP_EVERY: Duration = Duration::from_secs(600);
 pub async fn run(state: AppState) {
     tokio::join!(
         cleanup(state.clone()),
-        expiry::run(state.clone()),
-        campaigns::run(state.clone()),
-        tiers::run(state)
+        crate::points::jobs::run(state.clone()),
+        crate::campaigns::jobs::run(state.clone()),
+        crate::tiers::jobs::run(state)
     );
 }
 
@@ -25,7 +21,7 @@ async fn cleanup(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match crate::db::cleanup::run(&state.db, state.clock.now()).await {
+        match crate::ops::store::cleanup::run(&state.db, state.clock.now()).await {
             Ok(removed) => tracing::debug!(?removed, "cleanup done"),
             Err(e) => tracing::warn!(error = %e, "cleanup failed; will retry"),
         }

@@ -1,4 +1,4 @@
-//! Scheduled issuance (`jobs::campaigns::run_once`): birthday month and week windows
+//! Scheduled issuance (`member_server::campaigns::jobs::run_once`): birthday month and week windows
 //! (across New Year and 29 February), member days only on the day, win-back after the
 //! lapse and again after a new purchase and a new lapse, returns marked; every run exactly
 //! once per member and period (twice in a row, two instances at once), and one failing
@@ -8,7 +8,7 @@
 //! (which runs by the real clock) never touches them.
 
 use member_core::civil::{self, Date};
-use member_server::jobs::campaigns::{run_once, CampaignRun};
+use member_server::campaigns::jobs::{run_once, CampaignRun};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 
 use member_core::civil;
 use member_core::points::last_valid_day;
-use member_server::db::ledger;
+use member_server::points::store::ledger;
 use reqwest::StatusCode;
 
 use crate::common::{assert_error, idem, json_ok, phone, TestApp};
@@ -168,8 +168,8 @@ async fn job_twice_or_concurrently_expires_once(app: TestApp) {
         .expect("partial run");
     assert_eq!(first.members, 1);
     let (a, b) = tokio::join!(
-        member_server::jobs::expiry::run_once(&db_a, due),
-        member_server::jobs::expiry::run_once(&db_b, due),
+        member_server::points::jobs::run_once(&db_a, due),
+        member_server::points::jobs::run_once(&db_b, due),
     );
     let (a, b) = (a.expect("run a"), b.expect("run b"));
     assert_eq!(
@@ -178,7 +178,7 @@ async fn job_twice_or_concurrently_expires_once(app: TestApp) {
         "{first:?} {a:?} {b:?}"
     );
     assert_eq!(first.members + a.members + b.members, 4);
-    let again = member_server::jobs::expiry::run_once(&db_a, due + 1)
+    let again = member_server::points::jobs::run_once(&db_a, due + 1)
         .await
         .expect("again");
     assert_eq!(again, ledger::ExpiryRun::default());
@@ -336,7 +336,7 @@ async fn one_failing_member_does_not_block_the_others(app: TestApp) {
     let due = app.now() + 3 * DAY;
     let db = server_db(&app).await;
     for _ in 0..2 {
-        let run = member_server::jobs::expiry::run_once(&db, due)
+        let run = member_server::points::jobs::run_once(&db, due)
             .await
             .expect("run");
         assert_eq!(run.failed, 1, "{run:?}");

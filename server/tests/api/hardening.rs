@@ -71,7 +71,7 @@ async fn cleanup_drops_outbox_rows_after_a_day(app: TestApp) {
         .await
         .expect("connect");
     // (The server's own cleanup job may get there first: check the table, not the count.)
-    member_server::db::cleanup::run(&db, now)
+    member_server::ops::store::cleanup::run(&db, now)
         .await
         .expect("cleanup");
     db.close().await;

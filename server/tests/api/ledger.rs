@@ -5,8 +5,9 @@
 use member_core::card_code;
 use member_core::civil;
 use member_core::points::{last_valid_day, ExpiryRule};
-use member_server::db::ledger::{self, Entry};
-use member_server::db::{batch, staff as staff_db, Db as ServerDb};
+use member_server::db::{batch, Db as ServerDb};
+use member_server::points::store::ledger::{self, Entry};
+use member_server::staff::store as staff_db;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,7 +33,7 @@ pub async fn server_db(app: &TestApp) -> ServerDb {
 /// Runs the expiry job as of `now` on its own database handle.
 pub async fn run_expiry(app: &TestApp, now: i64) -> ledger::ExpiryRun {
     let db = server_db(app).await;
-    let run = member_server::jobs::expiry::run_once(&db, now)
+    let run = member_server::points::jobs::run_once(&db, now)
         .await
         .expect("expiry run");
     db.close().await;

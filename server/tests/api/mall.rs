@@ -6,7 +6,7 @@ use member_core::dto::{
     AdminMallItem, MallItem, MallOrder, MallOrderPage, MallOrderResult, StaffMallOrder,
 };
 use member_server::db::batch;
-use member_server::db::ledger::{self, Entry};
+use member_server::points::store::ledger::{self, Entry};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

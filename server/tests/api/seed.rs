@@ -1,7 +1,7 @@
 //! The `--dev` seed (the harness starts every server with it): running it again, or
 //! from two instances at once, adds nothing; its coupon demo works end to end.
 
-use member_server::db::seed::{self, DEV_CLAIM_TOKEN};
+use member_server::ops::store::seed::{self, DEV_CLAIM_TOKEN};
 use reqwest::StatusCode;
 
 use crate::common::{json_ok, phone, TestApp};

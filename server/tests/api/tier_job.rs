@@ -1,4 +1,4 @@
-//! The tier job (`jobs::tiers::run_once`): evaluations under each policy, idempotent runs
+//! The tier job (`member_server::tiers::jobs::run_once`): evaluations under each policy, idempotent runs
 //! (twice, two instances at once, with and without the lease), catching up after an
 //! outage, warnings, window recounts, decay, member-day messages, a failing member
 //! skipped, and versions applying from their start only.
@@ -6,8 +6,9 @@
 use member_core::civil;
 use member_core::dto::MemberDayRule;
 use member_core::tier_program;
-use member_server::db::{tier_eval, tier_program as versions};
-use member_server::jobs::tiers::{run_once, TierRun};
+use member_server::tiers::jobs::{run_once, TierRun};
+use member_server::tiers::store::tier_eval;
+use member_server::tiers::store::tier_program as versions;
 use reqwest::StatusCode;
 
 use crate::common::{json_ok, phone, Client, Member, TestApp};

@@ -3,7 +3,7 @@
 //! checkout tests share: templates by SQL, coupons through the server's issue engine.
 
 use member_core::dto::{CouponCounts, CouponView, ProfileView};
-use member_server::db::coupons::{self, Issue};
+use member_server::coupons::store::coupons::{self, Issue};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
