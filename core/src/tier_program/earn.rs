@@ -1,7 +1,11 @@
 //! What a purchase earns: points at the tier's rate, growth per yuan, member days and
 //! the birthday month.
 
-use super::*;
+use super::program::MemberDays;
+use crate::civil::{self, Date};
+use crate::coupons::Birthday;
+use crate::dto::TierProgram;
+use crate::money::Cents;
 
 /// What a purchase is worth, before tiers move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

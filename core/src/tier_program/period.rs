@@ -1,7 +1,10 @@
 //! Evaluation periods: when they end, what keeping the tier takes, the verdict at the
 //! end, the growth window and decay.
 
-use super::*;
+use super::program::{policy, Policy, Window};
+use super::standing::{reached, Standing};
+use crate::civil::{self, days_in_month, Date};
+use crate::dto::TierProgram;
 
 /// The first day of the month `months` later with the same day (clamped to the month's
 /// end: 31 January + 1 month = 28/29 February).

@@ -1,6 +1,6 @@
 //! Where growth and spend put a member: the tier reached, the next one, the upgrade.
 
-use super::*;
+use crate::dto::{TierDef, TierProgram};
 
 /// Growth and spend over some span (the window, or an evaluation period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

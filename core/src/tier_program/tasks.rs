@@ -1,6 +1,7 @@
 //! Tasks that give growth.
 
-use super::*;
+use crate::civil::{self, weekday, Date};
+use crate::dto::TierProgram;
 
 /// Tasks that give growth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,23 +1,11 @@
 //! Whether a program version may be saved: on its own, and as the successor of the
 //! version before it.
 
-use super::*;
-
-pub const MAX_TIERS: usize = 10;
-pub const MAX_BENEFITS: usize = 10;
-pub const MAX_PERIOD_MONTHS: i64 = 36;
-pub const MAX_WINDOW_MONTHS: i64 = 36;
-pub const MAX_WARN_DAYS: i64 = 90;
-pub const MAX_MULTIPLIER_PCT: i64 = 1000;
-pub const BENEFIT_KINDS: [&str; 6] = [
-    "discount",
-    "free_shipping",
-    "birthday_multiplier",
-    "exclusive_mall",
-    "member_day_price",
-    "custom",
-];
-pub const ICONS: [&str; 5] = ["", "leaf", "star", "crown", "diamond"];
+use super::program::{
+    policy, window, MemberDays, BENEFIT_KINDS, ICONS, MAX_BENEFITS, MAX_MULTIPLIER_PCT,
+    MAX_PERIOD_MONTHS, MAX_TIERS, MAX_WARN_DAYS, MAX_WINDOW_MONTHS,
+};
+use crate::dto::{TierDef, TierProgram};
 
 /// What is wrong with a program version (the message names the field).
 #[derive(Debug, Clone, PartialEq, Eq)]
