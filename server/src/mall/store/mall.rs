@@ -171,34 +171,43 @@ fn detail(fields: &ItemFields) -> String {
     serde_json::to_string(fields).unwrap_or_default()
 }
 
+/// Binds an item's fields as $1–$15, in the order both the insert and the update list
+/// them (a query and a scalar query are different types, hence a macro).
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind(&$f.name)
+            .bind(&$f.description)
+            .bind(&$f.category)
+            .bind(&$f.kind)
+            .bind(&$f.image_url)
+            .bind($f.points_price)
+            .bind($f.cash_cents)
+            .bind($f.stock)
+            .bind($f.per_member_limit)
+            .bind(&$f.min_tier_code)
+            .bind($f.available_from)
+            .bind($f.available_until)
+            .bind(i64::from($f.hidden))
+            .bind($f.sort)
+            .bind($f.coupon_template_id)
+    };
+}
+
 pub async fn create(db: &Db, actor: &str, f: &ItemFields, now: i64) -> Result<i64, DbError> {
     let mut tx = db.begin_write().await?;
-    let id: i64 = sqlx::query_scalar(
+    let insert = sqlx::query_scalar(
         "INSERT INTO mall_items (name, description, category, kind, image_url, points_price, \
                                  cash_cents, stock, per_member_limit, min_tier_code, \
-                                 available_from, available_until, hidden, sort, created_at, \
-                                 updated_at, coupon_template_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
+                                 available_from, available_until, hidden, sort, \
+                                 coupon_template_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
          RETURNING id",
-    )
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.category)
-    .bind(&f.kind)
-    .bind(&f.image_url)
-    .bind(f.points_price)
-    .bind(f.cash_cents)
-    .bind(f.stock)
-    .bind(f.per_member_limit)
-    .bind(&f.min_tier_code)
-    .bind(f.available_from)
-    .bind(f.available_until)
-    .bind(i64::from(f.hidden))
-    .bind(f.sort)
-    .bind(now)
-    .bind(f.coupon_template_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let id: i64 = bind_fields!(insert, f)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         actor,
@@ -239,33 +248,19 @@ where
     let row = row.ok_or(Changed::NotFound)?;
     let before = ItemFields::from(&row);
     let after = change(before.clone()).map_err(Changed::Refused)?;
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE mall_items SET name = $1, description = $2, category = $3, kind = $4, \
                 image_url = $5, points_price = $6, cash_cents = $7, stock = $8, \
                 per_member_limit = $9, min_tier_code = $10, available_from = $11, \
-                available_until = $12, hidden = $13, sort = $14, updated_at = $15, \
-                coupon_template_id = $17 \
-         WHERE id = $16",
-    )
-    .bind(&after.name)
-    .bind(&after.description)
-    .bind(&after.category)
-    .bind(&after.kind)
-    .bind(&after.image_url)
-    .bind(after.points_price)
-    .bind(after.cash_cents)
-    .bind(after.stock)
-    .bind(after.per_member_limit)
-    .bind(&after.min_tier_code)
-    .bind(after.available_from)
-    .bind(after.available_until)
-    .bind(i64::from(after.hidden))
-    .bind(after.sort)
-    .bind(now)
-    .bind(id)
-    .bind(after.coupon_template_id)
-    .execute(&mut *tx)
-    .await?;
+                available_until = $12, hidden = $13, sort = $14, coupon_template_id = $15, \
+                updated_at = $16 \
+         WHERE id = $17",
+    );
+    bind_fields!(update, after)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         actor,
