@@ -1,6 +1,9 @@
 //! Points mall rules: whether a member may redeem an item (the app greys items out with
 //! it, the server explains a refusal with it; the server's conditional updates stay the
-//! final word on stock, limits and balance), and the order code shown for pickup.
+//! final word on stock, limits and balance), what a redemption changes, and the order code
+//! shown for pickup.
+
+use crate::points::{self, Batch, Debit};
 
 /// What the rules need to know about an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,44 @@ pub fn check(item: &ItemTerms, who: &Redeemer, quantity: i64, now: i64) -> Resul
     Ok(cost)
 }
 
+/// What redeeming changes: the points spent (taken from which batches, due ones expiring
+/// first), the cash part and the balance after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedeemPlan {
+    pub cost: i64,
+    pub cash_cents: i64,
+    pub debit: Debit,
+    pub points_after: i64,
+}
+
+/// Decides a redemption from the item's terms and the member as the order's transaction
+/// read them (`who.points` is ignored: the spendable points of `batches` count).
+pub fn plan(
+    item: &ItemTerms,
+    cash_cents: i64,
+    who: &Redeemer,
+    batches: &[Batch],
+    quantity: i64,
+    now: i64,
+) -> Result<RedeemPlan, Refusal> {
+    let spendable = points::spendable(batches, now);
+    let who = Redeemer {
+        points: spendable,
+        ..*who
+    };
+    let cost = check(item, &who, quantity, now)?;
+    let cash_cents = cash_cents
+        .checked_mul(quantity)
+        .ok_or(Refusal::InvalidQuantity)?;
+    let debit = points::debit(batches, cost, now, None).map_err(|_| Refusal::InsufficientPoints)?;
+    Ok(RedeemPlan {
+        cost,
+        cash_cents,
+        debit,
+        points_after: spendable - cost,
+    })
+}
+
 /// Order codes: 10 characters from 31 symbols without look-alikes (no 0/O, 1/I/L),
 /// about 49 bits, so codes can't be guessed and read out well at the counter.
 pub const ORDER_CODE_LEN: usize = 10;
@@ -115,6 +156,89 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use proptest::prelude::*;
+
+    fn terms(price: i64, stock: i64) -> ItemTerms {
+        ItemTerms {
+            points_price: price,
+            stock,
+            per_member_limit: None,
+            min_tier_rank: None,
+            available_from: None,
+            available_until: None,
+            hidden: false,
+        }
+    }
+
+    const AT: i64 = 1_780_000_000;
+
+    #[test]
+    fn a_redemption_spends_the_soonest_expiring_points_and_expires_due_ones() {
+        let batches = [
+            Batch {
+                id: 1,
+                remaining: 30,
+                expires_at: Some(AT - 1),
+            },
+            Batch {
+                id: 2,
+                remaining: 50,
+                expires_at: Some(AT + 100),
+            },
+            Batch {
+                id: 3,
+                remaining: 100,
+                expires_at: None,
+            },
+        ];
+        let who = Redeemer {
+            points: 999,
+            tier_rank: 0,
+            already: 0,
+        };
+        let plan = plan(&terms(60, 5), 150, &who, &batches, 1, AT).unwrap();
+        assert_eq!((plan.cost, plan.cash_cents), (60, 150));
+        assert_eq!(plan.debit.takes, vec![(2, 50), (3, 10)]);
+        assert_eq!(plan.debit.expired, 30);
+        assert_eq!(plan.points_after, 90);
+        // Due points never pay: 150 spendable, 30 due.
+        assert_eq!(
+            super::plan(&terms(160, 5), 0, &who, &batches, 1, AT),
+            Err(Refusal::InsufficientPoints)
+        );
+    }
+
+    proptest! {
+        /// Whatever the batches, a plan takes exactly its cost from spendable batches,
+        /// never more than a batch holds, and the balance after is never negative.
+        #[test]
+        fn redemptions_never_overspend(
+            price in 1i64..500,
+            quantity in 1i64..5,
+            rows in prop::collection::vec((1i64..300, prop::option::of(-2i64..2)), 0..5),
+        ) {
+            let batches: Vec<Batch> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (r, d))| Batch { id: i as i64 + 1, remaining: *r, expires_at: d.map(|d| AT + d * 86_400) })
+                .collect();
+            let who = Redeemer { points: 0, tier_rank: 0, already: 0 };
+            let spendable = points::spendable(&batches, AT);
+            match plan(&terms(price, 10), 0, &who, &batches, quantity, AT) {
+                Ok(p) => {
+                    prop_assert_eq!(p.debit.takes.iter().map(|t| t.1).sum::<i64>(), price * quantity);
+                    prop_assert!(p.points_after >= 0);
+                    for (id, take) in &p.debit.takes {
+                        let b = batches.iter().find(|b| b.id == *id).unwrap();
+                        prop_assert!(b.spendable(AT) && *take <= b.remaining);
+                    }
+                }
+                Err(r) => {
+                    prop_assert_eq!(r, Refusal::InsufficientPoints);
+                    prop_assert!(spendable < price * quantity);
+                }
+            }
+        }
+    }
 
     fn item() -> ItemTerms {
         ItemTerms {

@@ -319,22 +319,9 @@ pub async fn plan_debit_counted(
     Ok((debit_statements(entry, points, &debit), debit.expired))
 }
 
-/// `plan_debit` from the member's open batches read by the caller under the member's
-/// lock (the redeem hot path reads them with everything else in one query).
-pub fn plan_debit_from(
-    entry: &Entry,
-    batches: &[Batch],
-    points: i64,
-    prefer: Option<i64>,
-) -> Result<Vec<Stmt>, DbError> {
-    let debit = points::debit(batches, points, entry.now, prefer)
-        .map_err(|_| DbError::InsufficientPoints)?;
-    Ok(debit_statements(entry, points, &debit))
-}
-
 /// Statements for a debit as core decided it: the due batches expire, then one negative
 /// ledger row of `points` (written even when 0) takes from the debit's batches.
-fn debit_statements(entry: &Entry, points: i64, debit: &points::Debit) -> Vec<Stmt> {
+pub fn debit_statements(entry: &Entry, points: i64, debit: &points::Debit) -> Vec<Stmt> {
     let (mut stmts, _) = plan_expiry(entry.member_id, &debit.due, entry.now);
     stmts.extend(take_statements(entry, points, &debit.takes));
     stmts

@@ -150,11 +150,6 @@ async fn redeem_once(
             })
         })
         .collect();
-    let spendable: i64 = batches
-        .iter()
-        .filter(|b| b.spendable(r.now))
-        .map(|b| b.remaining)
-        .sum();
     let row = rows
         .into_iter()
         .next()
@@ -170,20 +165,17 @@ async fn redeem_once(
         hidden: false,
     };
     let who = Redeemer {
-        points: spendable,
+        points: 0,
         tier_rank: rank(Some(row.member_rank)).unwrap_or(0),
         already: row.already,
     };
-    let cost = mall::check(&terms, &who, r.quantity, r.now).map_err(MallError::Refused)?;
-    let cash = row
-        .cash_cents
-        .checked_mul(r.quantity)
-        .ok_or(MallError::Refused(MallRefusal::InvalidQuantity))?;
+    let plan = mall::plan(&terms, row.cash_cents, &who, &batches, r.quantity, r.now)
+        .map_err(MallError::Refused)?;
     let result = MallOrderResult {
         order_code: code.clone(),
-        points_spent: cost,
-        points: spendable - cost,
-        cash_cents: cash,
+        points_spent: plan.cost,
+        points: plan.points_after,
+        cash_cents: plan.cash_cents,
         item_name: row.name.clone(),
         quantity: r.quantity,
         status: if row.coupon_template_id.is_some() {
@@ -210,7 +202,7 @@ async fn redeem_once(
         }),
     };
 
-    let mut stmts = ledger::plan_debit_from(&entry, &batches, cost, None)?;
+    let mut stmts = ledger::debit_statements(&entry, plan.cost, &plan.debit);
     stmts.push(match row.per_member_limit {
         Some(limit) => Stmt::one(
             COUNT_LIMITED,
@@ -243,8 +235,8 @@ async fn redeem_once(
             Arg::Int(r.item_id),
             Arg::Text(row.name.clone()),
             Arg::Int(r.quantity),
-            Arg::Int(cost),
-            Arg::Int(cash),
+            Arg::Int(plan.cost),
+            Arg::Int(plan.cash_cents),
             Arg::Int(r.now),
         ],
     ));
@@ -259,8 +251,8 @@ async fn redeem_once(
                 "item={} quantity={} points={} cash_cents={}{}",
                 r.item_id,
                 r.quantity,
-                cost,
-                cash,
+                plan.cost,
+                plan.cash_cents,
                 row.coupon_template_id
                     .map(|t| format!(" coupon_template={t}"))
                     .unwrap_or_default()
