@@ -146,6 +146,12 @@ impl Batch {
     pub fn spendable(&self, now: i64) -> bool {
         self.remaining > 0 && self.expires_at.is_none_or(|t| now < t)
     }
+
+    /// Points left in a batch whose expiry has come: gone for spending, whether or not
+    /// the expiry job has reached it yet.
+    pub fn is_due(&self, now: i64) -> bool {
+        self.remaining > 0 && self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// The order batches are spent in: soonest expiry first, never-expiring last, then
@@ -211,11 +217,7 @@ pub struct Debit {
 /// `Err(available)` when the spendable points don't cover it.
 pub fn debit(batches: &[Batch], points: i64, now: i64, prefer: Option<i64>) -> Result<Debit, i64> {
     let takes = allocate(batches, points, now, prefer)?;
-    let due: Vec<Batch> = batches
-        .iter()
-        .copied()
-        .filter(|b| b.remaining > 0 && b.expires_at.is_some_and(|at| at <= now))
-        .collect();
+    let due: Vec<Batch> = batches.iter().copied().filter(|b| b.is_due(now)).collect();
     Ok(Debit {
         expired: due.iter().map(|b| b.remaining).sum(),
         due,

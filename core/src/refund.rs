@@ -114,7 +114,7 @@ pub fn plan(
         let now_due: i64 = account
             .batches
             .iter()
-            .filter(|b| b.id == own && !b.spendable(now))
+            .filter(|b| b.id == own && b.is_due(now))
             .map(|b| b.remaining)
             .sum();
         (now_due + account.own_expired_before - points_later.max(0)).clamp(0, points_share.max(0))

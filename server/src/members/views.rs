@@ -73,7 +73,7 @@ pub fn member_summary(m: &MemberRow, tier_name: &str) -> MemberSummary {
 pub fn apply_batches(view: &mut MeView, batches: &[Batch], now: i64) {
     let due: i64 = batches
         .iter()
-        .filter(|b| b.remaining > 0 && b.expires_at.is_some_and(|at| at <= now))
+        .filter(|b| b.is_due(now))
         .map(|b| b.remaining)
         .sum();
     view.points = (view.points - due).max(0);

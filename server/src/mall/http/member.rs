@@ -104,13 +104,8 @@ async fn who(state: &AppState, session: &MemberSession) -> ApiResult<(i64, usize
     // What can be spent now: points due to expire are gone for redeeming even before
     // the expiry job reaches them (as on the card).
     let now = state.clock.now();
-    let spendable = crate::points::store::ledger::batches(&state.db, member.id)
-        .await?
-        .iter()
-        .filter(|b| b.spendable(now))
-        .map(|b| b.remaining)
-        .sum::<i64>()
-        .min(member.points);
+    let batches = crate::points::store::ledger::batches(&state.db, member.id).await?;
+    let spendable = member_core::points::spendable(&batches, now).min(member.points);
     Ok((spendable, member_rank, tiers))
 }
 
