@@ -393,13 +393,6 @@ pub async fn refund_account(
     })
 }
 
-/// Statements for a refund's claw-back as its plan decided it: the due batches expire,
-/// then the refund's ledger row (`-taken`, written even when 0) takes from the plan's
-/// batches.
-pub fn clawback_statements(entry: &Entry, plan: &member_core::refund::RefundPlan) -> Vec<Stmt> {
-    debit_statements(entry, plan.taken, &plan.debit)
-}
-
 #[derive(sqlx::FromRow)]
 struct AllocationRow {
     batch_id: i64,

@@ -152,7 +152,8 @@ pub async fn refund(db: &Db, r: NewRefund<'_>) -> Result<Outcome<RefundResult>, 
             ..LedgerEvent::of("refund")
         }),
     };
-    let mut stmts = ledger::clawback_statements(&entry, &plan);
+    // The refund's ledger row (`-taken`, written even when 0) after the due batches expire.
+    let mut stmts = ledger::debit_statements(&entry, plan.taken, &plan.debit);
     let part = plan.part;
     let result = RefundResult {
         order_ref: r.order_ref.to_string(),
